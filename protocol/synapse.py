@@ -1,0 +1,191 @@
+"""ClaySynapse: the request and response envelopes between validators and miners.
+
+Bittensor 11 has no Synapse class; this is the subnet's own pydantic contract, carried as JSON over
+HTTP and signed with btauth/1 by the transport. One route per request type (see `ROUTES`); the
+route and the body's `request_type` must agree.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from protocol import limits as L
+from protocol.pattern import Label, LearnedPattern, PatternId
+from protocol.version import PROTOCOL_MAJOR, PROTOCOL_VERSION
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RequestType(enum.StrEnum):
+    EVALUATE_PATTERN = "evaluate_pattern"
+    GENERATE_PATTERN = "generate_pattern"
+    INFERENCE = "inference"
+
+
+API_PREFIX = f"/v{PROTOCOL_MAJOR}/clay"
+ROUTES: dict[RequestType, str] = {rt: f"{API_PREFIX}/{rt.value}" for rt in RequestType}
+HEALTH_ROUTE = "/health"
+METRICS_ROUTE = "/metrics"
+
+Text = Annotated[str, StringConstraints(max_length=L.MAX_CONTEXT_LEN)]
+Score = Annotated[int, Field(ge=0, le=100)]
+RequestId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+ProtocolVersion = Annotated[str, StringConstraints(pattern=r"^\d{1,3}\.\d{1,3}\.\d{1,3}$")]
+
+
+class CodeExample(_Strict):
+    """A public example a code template should handle: JSON arguments and the expected result."""
+
+    args: Annotated[list[Any], Field(max_length=8)]
+    expected: Any = None
+
+    @model_validator(mode="after")
+    def _bounded(self) -> CodeExample:
+        size = len(self.model_dump_json())
+        if size > L.MAX_EXAMPLE_JSON_LEN:
+            raise ValueError(f"example is {size} bytes of JSON; at most {L.MAX_EXAMPLE_JSON_LEN}")
+        return self
+
+
+class TestContext(_Strict):
+    """Where a pattern would be used: the user's request, what is known, and public examples."""
+
+    __test__ = False  # not a pytest class, despite the name
+
+    query: Annotated[str, StringConstraints(min_length=1, max_length=L.MAX_QUERY_LEN)]
+    facts: Annotated[
+        dict[Label, Annotated[str, StringConstraints(max_length=L.MAX_REQUIREMENT_LEN)]],
+        Field(max_length=L.MAX_CONTEXT_ITEMS),
+    ] = {}
+    domain: Label | None = None
+    examples: Annotated[list[CodeExample], Field(max_length=L.MAX_EXAMPLES)] = []
+
+
+class Turn(_Strict):
+    role: Literal["user", "assistant", "tool", "system"]
+    content: Annotated[str, StringConstraints(max_length=L.MAX_TURN_LEN)]
+
+
+class InteractionLog(_Strict):
+    """A successful interaction a miner turns into a shareable pattern."""
+
+    turns: Annotated[list[Turn], Field(min_length=1, max_length=L.MAX_LOG_TURNS)]
+    outcome: Literal["success", "partial", "failure"] = "success"
+
+
+class EvaluatePatternRequest(_Strict):
+    request_type: Literal["evaluate_pattern"] = "evaluate_pattern"
+    pattern: LearnedPattern
+    test_context: TestContext
+
+
+class GeneratePatternRequest(_Strict):
+    request_type: Literal["generate_pattern"] = "generate_pattern"
+    interaction_log: InteractionLog
+    domain: Label
+    creator: Annotated[str, StringConstraints(max_length=L.MAX_ACCOUNT_ID_LEN)] | None = None
+
+
+class InferenceRequest(_Strict):
+    request_type: Literal["inference"] = "inference"
+    query: Annotated[str, StringConstraints(min_length=1, max_length=L.MAX_QUERY_LEN)]
+    context: Text = ""
+    available_patterns: Annotated[
+        list[LearnedPattern], Field(max_length=L.MAX_OFFERED_PATTERNS)
+    ] = []
+
+
+ClayRequest = Annotated[
+    EvaluatePatternRequest | GeneratePatternRequest | InferenceRequest,
+    Field(discriminator="request_type"),
+]
+
+
+class EvaluationResult(_Strict):
+    relevance: Score
+    quality: Score
+    safety: Score
+    rationale: Annotated[str, StringConstraints(max_length=L.MAX_RATIONALE_LEN)] = ""
+
+
+class EvaluatePatternResult(_Strict):
+    request_type: Literal["evaluate_pattern"] = "evaluate_pattern"
+    evaluation_result: EvaluationResult
+
+
+class GeneratePatternResult(_Strict):
+    """A generated pattern, or None with a reason when nothing shareable remains."""
+
+    request_type: Literal["generate_pattern"] = "generate_pattern"
+    generated_pattern: LearnedPattern | None
+    refusal_reason: Annotated[str, StringConstraints(max_length=L.MAX_DETAIL_LEN)] | None = None
+
+    @model_validator(mode="after")
+    def _pattern_or_reason(self) -> GeneratePatternResult:
+        if self.generated_pattern is None and not self.refusal_reason:
+            raise ValueError("a refusal (no generated_pattern) must give a refusal_reason")
+        return self
+
+
+class InferenceResult(_Strict):
+    request_type: Literal["inference"] = "inference"
+    response: Annotated[str, StringConstraints(max_length=L.MAX_RESPONSE_LEN)]
+    patterns_used: Annotated[list[PatternId], Field(max_length=L.MAX_OFFERED_PATTERNS)] = []
+
+
+ClayResult = Annotated[
+    EvaluatePatternResult | GeneratePatternResult | InferenceResult,
+    Field(discriminator="request_type"),
+]
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+class ClaySynapse(_Strict):
+    """What a validator sends a miner."""
+
+    protocol_version: ProtocolVersion = PROTOCOL_VERSION
+    request_id: RequestId = Field(default_factory=new_request_id)
+    deadline_s: Annotated[float, Field(ge=L.MIN_DEADLINE_S, le=L.MAX_DEADLINE_S)] = 12.0
+    request: ClayRequest
+
+    @property
+    def request_type(self) -> RequestType:
+        return RequestType(self.request.request_type)
+
+    @property
+    def route(self) -> str:
+        return ROUTES[self.request_type]
+
+
+class ClaySynapseResponse(_Strict):
+    """What a miner answers: a result of the request's type, or a status saying why not."""
+
+    protocol_version: ProtocolVersion = PROTOCOL_VERSION
+    request_id: RequestId
+    status: Literal["ok", "error"] = "ok"
+    result: ClayResult | None = None
+    detail: Annotated[str, StringConstraints(max_length=L.MAX_DETAIL_LEN)] = ""
+    process_time_s: Annotated[float, Field(ge=0.0, le=3600.0)] = 0.0
+
+    @model_validator(mode="after")
+    def _ok_has_result(self) -> ClaySynapseResponse:
+        if self.status == "ok" and self.result is None:
+            raise ValueError("status 'ok' needs a result")
+        return self
+
+
+def is_compatible(version: str) -> bool:
+    """Same major version: minor and patch changes are additive."""
+    try:
+        return int(version.split(".")[0]) == PROTOCOL_MAJOR
+    except ValueError:
+        return False
