@@ -42,17 +42,9 @@ class SubtensorSettings(_Section):
     @field_validator("network")
     @classmethod
     def _known_network(cls, value: str) -> str:
-        ok = value in (
-            "sim",
-            "local",
-            "test",
-            "finney",
-            "archive",
-            "latent-lite",
-        ) or value.startswith(("sim:", "ws://", "wss://"))
-        if not ok:
-            raise ValueError("must be sim, sim:PATH, local, test, finney or a ws(s):// URL")
-        return value
+        from mycel_subnet.chain.network import parse_network
+
+        return parse_network(value).value
 
 
 class WalletSettings(_Section):
@@ -86,7 +78,7 @@ class ModelSettings(_Section):
     ollama_host: str | None = None
     ollama_model: str = "llama3.2"
     anthropic_api_key: SecretStr | None = None
-    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_model: str = "claude-sonnet-4-6"
     cloud_spend_cap_usd: float = Field(1.0, ge=0.0)
 
 

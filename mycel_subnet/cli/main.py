@@ -21,6 +21,7 @@ log = logging.getLogger("mycel")
 COMMANDS: dict[str, str] = {
     "config": "mycel_subnet.cli.cmd_config",
     "schema": "mycel_subnet.cli.cmd_schema",
+    "wallet": "mycel_subnet.cli.cmd_wallet",
 }
 
 

@@ -74,3 +74,30 @@ def test_unknown_flag_is_a_usage_error() -> None:
 def test_secret_flags_are_not_offered() -> None:
     result = run("config", "show", "--help")
     assert "anthropic_api_key" not in result.stdout
+
+
+def test_wallet_create_needs_devnet_then_creates_and_shows_real_keys(tmp_path) -> None:
+    env = {"BTCLI_TOKEN_SYMBOLS_CACHE": str(tmp_path / "symbols.json")}
+    flags = ["--wallet.name", "dev", "--wallet.path", str(tmp_path / "wallets")]
+    refused = run("wallet", "create", *flags, env=env)
+    assert refused.returncode == 2 and "--devnet" in refused.stderr
+    assert not (tmp_path / "wallets").exists()
+
+    created = run("wallet", "create", *flags, "--devnet", env=env)
+    assert created.returncode == 0, created.stderr
+    keys = json.loads(created.stdout)
+    assert keys["coldkey"].startswith("5") and keys["hotkey"].startswith("5")
+    assert "mnemonic" not in (created.stdout + created.stderr).lower()
+
+    shown = run("wallet", "show", *flags, env=env)
+    assert json.loads(shown.stdout) == keys  # existing keys are reused, not replaced
+
+    extra = run("wallet", "hotkey", *flags, "--wallet.hotkey", "second", env=env)
+    second = json.loads(extra.stdout)
+    assert second["coldkey"] == keys["coldkey"] and second["hotkey"] != keys["hotkey"]
+
+
+def test_wallet_show_of_a_missing_wallet_is_a_clear_error(tmp_path) -> None:
+    result = run("wallet", "show", "--wallet.name", "ghost", "--wallet.path", str(tmp_path))
+    assert result.returncode == 2
+    assert "ghost" in result.stderr and "Traceback" not in result.stderr
