@@ -83,8 +83,10 @@ class ModelSettings(_Section):
 
 
 class MinerSettings(_Section):
-    engine: Literal["llm", "baseline"] = Field(
-        "llm", description="llm: local model first; baseline: deterministic, no model"
+    engine: Literal["llm", "baseline", "random", "constant", "slow", "copier"] = Field(
+        "llm",
+        description="llm: local model first; baseline: deterministic, no model; "
+        "random/constant/slow/copier: deliberately weak engines for the devnet",
     )
     max_in_flight: int = Field(8, ge=1, le=1024)
     max_body_bytes: int = Field(1_048_576, ge=1024, le=16 * 1_048_576)

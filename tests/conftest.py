@@ -1,4 +1,4 @@
-"""Shared fixtures for the chain tests: a manual-mode sim chain with one started subnet.
+"""Shared fixtures: a manual-mode sim chain with one started subnet, for every test package.
 
 Nothing is faked: the real bittensor SDK runs against the sim chain (our Substrate
 implementation); only the subtensor node itself is replaced, since none can run here.

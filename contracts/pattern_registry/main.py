@@ -1,0 +1,111 @@
+"""PatternRegistry: the near-sdk-py (nearc) entry module.
+
+Each exported function reads its JSON arguments, hands them to registry_logic.dispatch with a
+NearEnv bound to the `near` host module of nearc's MicroPython runtime, and returns the result
+as JSON. All contract rules live in registry_logic.py, which CPython tests run unchanged.
+"""
+
+import json
+
+import near
+import registry_logic
+
+
+class NearEnv:
+    """The env interface of registry_logic over NEAR host functions."""
+
+    def predecessor(self):
+        return near.predecessor_account_id()
+
+    def current_account(self):
+        return near.current_account_id()
+
+    def attached_deposit(self):
+        return near.attached_deposit()
+
+    def block_timestamp(self):
+        return near.block_timestamp()
+
+    def read(self, key):
+        value = near.storage_read(key)
+        return None if value is None else value.decode("utf-8")
+
+    def write(self, key, value):
+        near.storage_write(key, value)
+
+    def remove(self, key):
+        near.storage_remove(key)
+
+    def transfer(self, receiver, amount):
+        promise = near.promise_batch_create(receiver)
+        near.promise_batch_action_transfer(promise, amount)
+
+    def call(self, receiver, method, args_json, deposit, gas):
+        # A real cross-contract receipt: runs after this call, with predecessor = this contract.
+        near.promise_create(receiver, method, args_json, deposit, gas)
+
+    def log(self, message):
+        near.log_utf8(message)
+
+    def panic(self, message):
+        near.panic_utf8(message)
+
+
+ENV = NearEnv()
+
+
+def _run(method):
+    raw = near.input()
+    args = json.loads(raw.decode("utf-8")) if raw else {}
+    result = registry_logic.dispatch(ENV, method, args)
+    near.value_return(json.dumps(result))
+
+
+@near.export
+def init():
+    _run("init")
+
+
+@near.export
+def get_config():
+    _run("get_config")
+
+
+@near.export
+def set_fee_rate():
+    _run("set_fee_rate")
+
+
+@near.export
+def register_pattern():
+    _run("register_pattern")
+
+
+@near.export
+def get_pattern():
+    _run("get_pattern")
+
+
+@near.export
+def get_pattern_by_hash():
+    _run("get_pattern_by_hash")
+
+
+@near.export
+def use_pattern():
+    _run("use_pattern")
+
+
+@near.export
+def rate_pattern():
+    _run("rate_pattern")
+
+
+@near.export
+def find_patterns():
+    _run("find_patterns")
+
+
+@near.export
+def withdraw_fees():
+    _run("withdraw_fees")

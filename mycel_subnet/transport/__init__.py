@@ -1,0 +1,1 @@
+"""HTTP transport between validators and miners: btauth/1 signing and verification glue."""
