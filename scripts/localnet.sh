@@ -175,9 +175,10 @@ main() {
 Localnet ready at ${ENDPOINT}, subnet ${NETUID}. Start the neurons:
 
   mycel-miner --subtensor.network local --netuid ${NETUID} --wallet.name miner \\
-      --wallet.hotkey default --axon.port 8091
+      --wallet.hotkey default --wallet.path ${WALLET_PATH} \\
+      --axon.port 8091 --axon.external_ip 127.0.0.1
   mycel-validator --subtensor.network local --netuid ${NETUID} --wallet.name validator \\
-      --wallet.hotkey default
+      --wallet.hotkey default --wallet.path ${WALLET_PATH}
 
 (The validator gets its permit at the next epoch, within ${TEMPO} blocks.)
 EOF
