@@ -20,6 +20,7 @@ log = logging.getLogger("mycel")
 
 COMMANDS: dict[str, str] = {
     "config": "mycel_subnet.cli.cmd_config",
+    "devnet": "mycel_subnet.cli.cmd_devnet",
     "schema": "mycel_subnet.cli.cmd_schema",
     "wallet": "mycel_subnet.cli.cmd_wallet",
 }

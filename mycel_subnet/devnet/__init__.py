@@ -1,0 +1,1 @@
+"""`mycel devnet`: the whole subnet on one machine (chain, miners, validator, report)."""

@@ -1,0 +1,71 @@
+"""What a devnet run will do, decided from the flags before anything starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+# The mix of miner engines, in the order miners are started. The first is the honest local-model
+# miner, the second the honest baseline; the rest are deliberately weak or dishonest so the
+# incentive mechanism has something to separate.
+DEFAULT_ENGINES = ("llm", "baseline", "random", "copier", "constant", "slow")
+DEMO_ENGINES = frozenset({"random", "constant", "slow", "copier"})
+ALL_ENGINES = frozenset({"llm", "baseline"}) | DEMO_ENGINES
+
+
+@dataclass(frozen=True)
+class DevnetPlan:
+    miners: int = 4
+    epochs: int = 3
+    block_time_s: float = 0.5
+    tempo: int = 20
+    base_port: int = 18091
+    out_dir: Path = field(default_factory=lambda: default_out_dir())
+    chain_path: Path | None = None  # None: a throwaway chain inside out_dir
+    keep_chain: bool = False
+    engines: tuple[str, ...] = ()
+    step_interval_s: float = 2.0
+    timeout_s: float = 8.0
+    validator_metrics_port: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.miners <= 32:
+            raise ValueError(f"--miners must be between 1 and 32, got {self.miners}")
+        if not 1 <= self.epochs <= 100:
+            raise ValueError(f"--epochs must be between 1 and 100, got {self.epochs}")
+        if not 0.05 <= self.block_time_s <= 12:
+            raise ValueError(f"--block-time must be between 0.05 and 12 s, got {self.block_time_s}")
+        if not 5 <= self.tempo <= 1000:
+            raise ValueError(f"--tempo must be between 5 and 1000 blocks, got {self.tempo}")
+        if not 1024 <= self.base_port <= 65535 - self.miners:
+            raise ValueError(
+                f"--base-port must leave room for {self.miners} ports, got {self.base_port}"
+            )
+        unknown = set(self.engines) - ALL_ENGINES
+        if unknown:
+            raise ValueError(
+                f"unknown engine(s) {sorted(unknown)}; choose from {sorted(ALL_ENGINES)}"
+            )
+
+    @property
+    def miner_engines(self) -> list[str]:
+        """One engine per miner: the given list, else the default mix, cycled to length."""
+        pool = self.engines or DEFAULT_ENGINES
+        return [pool[i % len(pool)] for i in range(self.miners)]
+
+    @property
+    def miner_ports(self) -> list[int]:
+        return [self.base_port + i for i in range(self.miners)]
+
+    @property
+    def chain_file(self) -> Path:
+        return self.chain_path or (self.out_dir / "chain.sqlite")
+
+    @property
+    def epoch_seconds(self) -> float:
+        return self.tempo * self.block_time_s
+
+
+def default_out_dir() -> Path:
+    return Path("devnet-out") / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")

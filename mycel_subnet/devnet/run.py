@@ -1,0 +1,204 @@
+"""`mycel devnet`: the whole subnet on one machine, start to report, with a clean stop.
+
+Order: preflight (ports, dependencies) -> chain, subnet, wallets -> miners as separate processes
+-> the validator -> watch K epochs with a live view -> stop everything -> report.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from mycel_subnet.cli.exit_codes import ExitCode
+from mycel_subnet.devnet.chain_setup import DevnetChain, create_devnet_chain
+from mycel_subnet.devnet.observe import Observer
+from mycel_subnet.devnet.plan import DevnetPlan
+from mycel_subnet.devnet.processes import ProcessGroup, taken_ports, wait_for_port
+from mycel_subnet.devnet.report import DevnetReport, write_report
+
+log = logging.getLogger(__name__)
+
+REQUIRED_MODULES = ("bittensor", "fastapi", "uvicorn", "httpx", "numpy", "matplotlib", "rich")
+MINER_START_TIMEOUT_S = 120.0
+
+
+class DevnetError(RuntimeError):
+    """A devnet run cannot go on; the message says why and what to do."""
+
+    def __init__(self, message: str, code: ExitCode = ExitCode.FAILURE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def preflight(plan: DevnetPlan) -> None:
+    missing = [m for m in REQUIRED_MODULES if importlib.util.find_spec(m) is None]
+    if "llm" in plan.miner_engines and importlib.util.find_spec("torch") is None:
+        missing.append("torch")
+    if missing:
+        raise DevnetError(
+            f"missing dependencies: {', '.join(missing)}; run `bash scripts/setup.sh`",
+            ExitCode.UNAVAILABLE,
+        )
+    busy = taken_ports(plan.miner_ports + _extra_ports(plan))
+    if busy:
+        raise DevnetError(
+            f"port(s) {', '.join(map(str, busy))} already in use; stop what holds them or pass "
+            "--base-port with a free range",
+            ExitCode.UNAVAILABLE,
+        )
+
+
+def _extra_ports(plan: DevnetPlan) -> list[int]:
+    return [plan.validator_metrics_port] if plan.validator_metrics_port else []
+
+
+def _neuron_env() -> dict[str, str]:
+    return {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "WANDB_MODE": "offline",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def _common_flags(chain: DevnetChain, wallet_name: str) -> list[str]:
+    return [
+        "--subtensor.network", chain.network,
+        "--netuid", str(chain.netuid),
+        "--wallet.name", wallet_name,
+        "--wallet.hotkey", "default",
+        "--wallet.path", str(chain.wallets_dir),
+    ]  # fmt: skip
+
+
+def start_miners(plan: DevnetPlan, chain: DevnetChain, group: ProcessGroup) -> None:
+    for miner, engine, port in zip(chain.miners, plan.miner_engines, plan.miner_ports, strict=True):
+        argv = [
+            sys.executable, "-m", "neurons.miner",
+            *_common_flags(chain, miner.name),
+            "--axon.ip", "127.0.0.1",
+            "--axon.external_ip", "127.0.0.1",
+            "--axon.port", str(port),
+            "--miner.engine", engine,
+            "--miner.min_stake", "0",
+        ]  # fmt: skip
+        group.start(f"miner{miner.uid}-{engine}", argv)
+    for child, port in zip(group.children, plan.miner_ports, strict=False):
+        if not wait_for_port(port, MINER_START_TIMEOUT_S):
+            raise DevnetError(
+                f"{child.name} did not start listening on port {port}; its log:\n{child.tail()}"
+            )
+
+
+def start_validator(plan: DevnetPlan, chain: DevnetChain, group: ProcessGroup) -> None:
+    argv = [
+        sys.executable, "-m", "neurons.validator",
+        *_common_flags(chain, "validator"),
+        "--validator.state_dir", str(plan.out_dir / "validator"),
+        "--validator.step_interval_s", str(plan.step_interval_s),
+        "--validator.timeout_s", str(plan.timeout_s),
+        "--validator.sample_size", str(plan.miners),
+        "--wandb.mode", "offline",
+    ]  # fmt: skip
+    if plan.validator_metrics_port:
+        argv += ["--validator.metrics_port", str(plan.validator_metrics_port)]
+    group.start("validator", argv)
+
+
+def _live_table(observer: Observer, plan: DevnetPlan, started: float) -> Table:
+    table = Table(title="Mycel devnet (Ctrl-C stops everything cleanly)", expand=False)
+    table.add_column("block", justify="right")
+    table.add_column("epoch", justify="right")
+    table.add_column("queries", justify="right")
+    table.add_column("weights set", justify="right")
+    table.add_column("elapsed", justify="right")
+    state = observer.state
+    table.add_row(
+        str(state.block),
+        f"{state.epochs_seen}/{plan.epochs}",
+        str(state.queries),
+        str(state.weight_sets),
+        f"{time.monotonic() - started:.0f} s",
+    )
+    miners = Table(show_header=True)
+    for column in ("uid", "engine", "score", "incentive"):
+        miners.add_column(column, justify="right")
+    for row in state.latest:
+        miners.add_row(str(row.uid), row.engine, f"{row.score:.3f}", f"{row.incentive:.3f}")
+    outer = Table.grid()
+    outer.add_row(table)
+    outer.add_row(miners)
+    return outer
+
+
+def watch(
+    plan: DevnetPlan, observer: Observer, group: ProcessGroup, console: Console
+) -> DevnetReport:
+    """Poll the chain and the validator until K epochs have been recorded after the start."""
+    started = time.monotonic()
+    deadline = started + plan.epochs * plan.epoch_seconds * 4 + 120
+    with Live(console=console, refresh_per_second=2, transient=not console.is_terminal) as live:
+        while observer.state.epochs_seen < plan.epochs:
+            dead = group.dead()
+            if dead:
+                child = dead[0]
+                raise DevnetError(
+                    f"{child.name} exited early (code {child.process.returncode}); its log:\n"
+                    f"{child.tail()}"
+                )
+            if time.monotonic() > deadline:
+                raise DevnetError(
+                    f"only {observer.state.epochs_seen} of {plan.epochs} epochs after "
+                    f"{time.monotonic() - started:.0f} s; see the logs in {group.log_dir}"
+                )
+            observer.poll()
+            live.update(_live_table(observer, plan, started))
+            time.sleep(0.5)
+    return observer.report
+
+
+def run_devnet(plan: DevnetPlan, console: Console | None = None) -> int:
+    console = console or Console(stderr=True)
+    preflight(plan)
+    plan.out_dir.mkdir(parents=True, exist_ok=True)
+    console.print(f"[bold]Mycel devnet[/] -> {plan.out_dir}")
+    console.print(f"setting up chain, subnet and {plan.miners} miner wallets ...")
+    chain = create_devnet_chain(plan)
+    group = ProcessGroup(log_dir=plan.out_dir / "logs", env=_neuron_env())
+    observer = Observer(plan, chain)
+    interrupted = False
+    try:
+        console.print("starting miners: " + ", ".join(plan.miner_engines))
+        start_miners(plan, chain, group)
+        console.print("starting the validator")
+        start_validator(plan, chain, group)
+        observer.begin()
+        report = watch(plan, observer, group, console)
+    except KeyboardInterrupt:
+        interrupted = True
+        report = observer.report
+        report.notes.append("interrupted by the user before the last epoch")
+    finally:
+        console.print("stopping neurons ...")
+        group.stop_all()
+    observer.finish(report)
+    paths = write_report(report, plan.out_dir, console)
+    if not plan.keep_chain and plan.chain_path is None:
+        _remove_chain(chain.path)
+    console.print(f"report: {paths['json']}\nchart:  {paths['chart']}\nlogs:   {group.log_dir}")
+    return ExitCode.INTERRUPTED if interrupted else ExitCode.OK
+
+
+def _remove_chain(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
