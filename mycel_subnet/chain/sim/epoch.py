@@ -109,6 +109,8 @@ def run_subnet_epoch(
         yuma3_enabled=bool(hp["yuma3_enabled"]),
         bonds_penalty=hp["bonds_penalty"] / U16_MAX,
         activity_cutoff=int(hp["activity_cutoff"]),
+        tempo=int(hp["tempo"]),
+        min_stake=int(hp["min_stake_for_permit"]) / RAO_PER_TAO,
         validator_emission_share=VALIDATOR_EMISSION_SHARE,
     )
     out = yuma.run_epoch(inputs, params)
@@ -151,4 +153,7 @@ def run_subnet_epoch(
             if emitted_rao[i] > 0
         ],
     )
-    save_bonds(conn, netuid, np.asarray(out.bonds, dtype=np.float64))
+    # like subtensor, bonds are kept only for uids that hold a permit after this epoch
+    bonds = np.asarray(out.bonds, dtype=np.float64).copy()
+    bonds[~new_permits, :] = 0.0
+    save_bonds(conn, netuid, bonds)
