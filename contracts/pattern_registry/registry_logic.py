@@ -382,7 +382,8 @@ def dispatch(env, method, args):
     if not isinstance(args, dict):
         env.panic("Arguments must be a JSON object")
     func, required, optional = entry
-    for key in args:
+    # sorted: MicroPython dicts keep no insertion order, and every runtime must name the same key
+    for key in sorted(args):
         if key not in required and key not in optional:
             env.panic("Unexpected argument: " + str(key))
     values = []

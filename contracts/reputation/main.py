@@ -5,10 +5,17 @@ NearEnv bound to the `near` host module of nearc's MicroPython runtime, and retu
 as JSON. All contract rules live in reputation_logic.py, which CPython tests run unchanged.
 """
 
+import gc
 import json
 
 import near
 import reputation_logic
+
+# nearc 0.10's runtime cannot collect safely: its stack scan starts from an uninitialised stack
+# base and runs off the end of linear memory (a trap), and values held in wasm locals are not
+# roots anyway. So never collect: build.sh gives the heap room for a call's garbage, and a call
+# that still runs out panics cleanly ("Unexpected error: MemoryError") instead of trapping.
+gc.disable()
 
 
 class NearEnv:
@@ -55,9 +62,15 @@ ENV = NearEnv()
 
 
 def _run(method):
-    raw = near.input()
-    args = json.loads(raw.decode("utf-8")) if raw else {}
-    result = reputation_logic.dispatch(ENV, method, args)
+    # A crash panics with the same "Unexpected error: <type>: <text>" form as the CPython host
+    # (mycel_subnet/near/host.run_method), not with a bare guest panic and a traceback in the logs.
+    try:
+        raw = near.input()
+        args = json.loads(raw.decode("utf-8")) if raw else {}
+        result = reputation_logic.dispatch(ENV, method, args)
+    except Exception as exc:
+        near.panic_utf8("Unexpected error: " + type(exc).__name__ + ": " + str(exc))
+        return
     near.value_return(json.dumps(result))
 
 

@@ -20,6 +20,7 @@ MAX_VALIDATORS = 64
 BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 ACCOUNT_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789"
 SEPARATORS = "-_."
+DIGITS = "0123456789"
 
 VIEW_METHODS = ("get_config", "get_reputation")
 PAYABLE_METHODS = ()
@@ -176,7 +177,8 @@ def remove_validator(env, account):
 def _parse_reward(env, value, subject):
     if isinstance(value, bool):
         env.panic("Invalid reward for " + subject + ": expected ppm 0-1000000")
-    if isinstance(value, str) and 0 < len(value) <= 7 and value.isdigit():
+    # ASCII digits only: CPython's isdigit() also accepts other scripts' digits, MicroPython's not
+    if isinstance(value, str) and 0 < len(value) <= 7 and all(ch in DIGITS for ch in value):
         value = int(value)
     if not isinstance(value, int) or not 0 <= value <= PPM:
         env.panic("Invalid reward for " + subject + ": expected ppm 0-1000000")
@@ -201,7 +203,7 @@ def record_validator_rewards(env, epoch, entries):
     if last is not None and epoch <= int(last):
         env.panic("Stale epoch: " + str(epoch) + " <= " + last)
     parsed = []
-    for subject in entries:
+    for subject in sorted(entries):  # one order in every runtime: the same first error
         _check_subject(env, subject, "subject")
         parsed.append((subject, _parse_reward(env, entries[subject], subject)))
     for subject, reward in parsed:
@@ -239,7 +241,8 @@ def dispatch(env, method, args):
     if not isinstance(args, dict):
         env.panic("Arguments must be a JSON object")
     func, required, optional = entry
-    for key in args:
+    # sorted: MicroPython dicts keep no insertion order, and every runtime must name the same key
+    for key in sorted(args):
         if key not in required and key not in optional:
             env.panic("Unexpected argument: " + str(key))
     values = []

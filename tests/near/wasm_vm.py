@@ -30,8 +30,22 @@ class WasmContract:
         self.module = wasmtime.Module.from_file(self.engine, wasm_path)
         self.storage: dict[str, str] = {}
 
-    def call(self, method: str, args: dict[str, Any], context: CallContext) -> _CallResult:
-        run = _CallResult(context, json.dumps(args).encode())
+    def methods(self) -> list[str]:
+        """The functions the contract exports (NEAR methods, plus `memory`)."""
+        return [export.name for export in self.module.exports]
+
+    def call(
+        self,
+        method: str,
+        args: dict[str, Any] | None,
+        context: CallContext,
+        raw_input: bytes | None = None,
+    ) -> _CallResult:
+        """Run `method` with `args` as JSON input (or `raw_input` bytes as they are)."""
+        if method not in self.methods():
+            raise ContractPanic(f"MethodResolveError(MethodNotFound): {method}")
+        data = raw_input if raw_input is not None else json.dumps(args).encode()
+        run = _CallResult(context, data)
         store = wasmtime.Store(self.engine)
         imports = [self._import(store, run, imp) for imp in self.module.imports]
         instance = wasmtime.Instance(store, self.module, imports)
@@ -49,8 +63,6 @@ class WasmContract:
             self.storage.clear()
             self.storage.update(snapshot)
             raise ContractPanic(run.panic)
-        if context.view and self.storage != snapshot:
-            raise ContractPanic("HostError: ProhibitedInView")
         return run
 
     def _import(self, store: wasmtime.Store, run: _CallResult, imp: Any) -> wasmtime.Func:
@@ -98,6 +110,11 @@ class _CallResult:
     def _abort(self, message: str) -> None:
         self.panic = message
         raise _Abort(message)
+
+    def _mutable(self) -> None:
+        # nearcore refuses state changes and receipts in a view call at the host function.
+        if self.context.view:
+            self._abort("HostError: ProhibitedInView")
 
     # ----- registers and I/O ---------------------------------------------------------------------
 
@@ -164,6 +181,7 @@ class _CallResult:
     # ----- storage -------------------------------------------------------------------------------
 
     def h_storage_write(self, key_len: int, key_ptr: int, val_len: int, val_ptr: int, reg: int):
+        self._mutable()
         key = self._read(key_ptr, key_len).decode()
         old = self.storage.get(key)
         self.storage[key] = self._read(val_ptr, val_len).decode()
@@ -180,6 +198,7 @@ class _CallResult:
         return 1
 
     def h_storage_remove(self, key_len: int, key_ptr: int, reg: int) -> int:
+        self._mutable()
         value = self.storage.pop(self._read(key_ptr, key_len).decode(), None)
         if value is None:
             return 0
@@ -192,6 +211,7 @@ class _CallResult:
     # ----- promises ------------------------------------------------------------------------------
 
     def h_promise_create(self, a_len, a_ptr, m_len, m_ptr, args_len, args_ptr, amount_ptr, gas):
+        self._mutable()
         receiver = self._read(a_ptr, a_len).decode()
         method = self._read(m_ptr, m_len).decode()
         args = json.loads(self._read(args_ptr, args_len) or b"{}")
@@ -200,6 +220,7 @@ class _CallResult:
         return len(self.promises) - 1
 
     def h_promise_batch_create(self, a_len: int, a_ptr: int) -> int:
+        self._mutable()
         index = 1000 + len(self._batches)
         self._batches[index] = self._read(a_ptr, a_len).decode()
         return index
