@@ -14,7 +14,7 @@ def _u128(value: Any) -> Any:
     if isinstance(value, (bool, float)):
         raise ValueError("U128 amounts are decimal strings or integers")
     if isinstance(value, str):
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             raise ValueError(f"not a decimal U128 string: {value!r}")
         return int(value)
     return value

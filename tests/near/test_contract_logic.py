@@ -113,3 +113,16 @@ def test_reputation_account_rules():
     assert not logic.is_account_id("a..b")
     assert not logic.is_account_id(".a")
     assert logic.is_ss58("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY")
+
+
+@pytest.mark.parametrize("raw", ["١", "²", "-1", "1.5", "", " 1"])
+def test_client_models_refuse_non_ascii_or_non_decimal_amounts(raw):
+    from pydantic import TypeAdapter, ValidationError
+
+    from mycel_subnet.near.models import U128
+
+    with pytest.raises(ValidationError, match="U128"):
+        TypeAdapter(U128).validate_python(raw)
+    assert TypeAdapter(U128).validate_python("340282366920938463463374607431768211455") == (
+        (1 << 128) - 1
+    )
