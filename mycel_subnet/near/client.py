@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -167,9 +168,10 @@ class NearRpcRegistryClient(RegistryClient):
                 self._started = True
 
     async def close(self) -> None:
-        if self._started:
+        # py-near opens its HTTP session before startup() can fail: shut it down either way.
+        with contextlib.suppress(Exception):
             await self._account.shutdown()
-            self._started = False
+        self._started = False
 
     async def _call(
         self, contract: str, method: str, args: dict[str, Any], deposit: int = 0
