@@ -13,6 +13,7 @@ import logging
 from mycel_subnet.config import MycelSettings
 from mycel_subnet.engines.demo import ConstantEngine, CopierEngine, RandomEngine, SlowEngine
 from mycel_subnet.engines.pattern_engine import PatternEngine
+from mycel_subnet.engines.warmup import warm_up
 from mycel_subnet.miner.engine import EngineError, MinerEngine
 
 log = logging.getLogger(__name__)
@@ -53,19 +54,21 @@ def build_router_or_fail(settings: MycelSettings, *, warm: bool = True):
 
 
 def build_engine(settings: MycelSettings, *, warm: bool = True) -> MinerEngine:
-    """The engine named by `settings.miner.engine`; `warm` loads the model now ("llm")."""
+    """The engine named by `settings.miner.engine`; `warm` loads the model and the lazily
+    loaded parts (embedder, PII analyser, sandbox) now, before the miner serves."""
     kind = settings.miner.engine
-    if kind == "llm":
-        return PatternEngine(build_router_or_fail(settings, warm=warm), _embedder())
-    if kind == "baseline":
-        return PatternEngine(None, _embedder())
+    if kind not in ENGINES:
+        raise EngineError(f"unknown miner.engine {kind!r}; choose one of {', '.join(ENGINES)}")
     if kind == "random":
         return RandomEngine()
     if kind == "constant":
         return ConstantEngine()
+    router = build_router_or_fail(settings, warm=warm) if kind == "llm" else None
+    honest = PatternEngine(router, _embedder())
+    if warm:
+        warm_up(honest)
     if kind == "slow":
-        delay = SLOW_FRACTION * settings.validator.timeout_s
-        return SlowEngine(PatternEngine(None, _embedder()), delay)
+        return SlowEngine(honest, SLOW_FRACTION * settings.validator.timeout_s)
     if kind == "copier":
-        return CopierEngine(PatternEngine(None, _embedder()))
-    raise EngineError(f"unknown miner.engine {kind!r}; choose one of {', '.join(ENGINES)}")
+        return CopierEngine(honest)
+    return honest

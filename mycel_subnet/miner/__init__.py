@@ -1,1 +1,1 @@
-"""The miner: an authenticated HTTP service (service/) in front of a pluggable engine."""
+"""The miner: an authenticated HTTP service (app.py, run.py) in front of a pluggable engine."""
