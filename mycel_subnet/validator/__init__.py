@@ -1,0 +1,1 @@
+"""The Mycel validator: ground-truth challenges, querying, scoring, score store and weights."""

@@ -1,0 +1,156 @@
+"""The validator's score store: an exponential moving average per uid, in SQLite.
+
+WAL with synchronous=FULL, and one transaction per step: after `commit_step` returns, the step
+survives kill -9 and power loss; a kill before it leaves the previous step intact. Rows follow
+the metagraph: a uid whose hotkey changed starts again from zero, departed uids are dropped,
+new uids appear at zero.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+SCORES_FILE = "scores.sqlite"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS scores (
+    uid INTEGER PRIMARY KEY,
+    hotkey TEXT NOT NULL,
+    score REAL NOT NULL,
+    updated_step INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS steps (
+    step INTEGER PRIMARY KEY,
+    block INTEGER NOT NULL,
+    seed TEXT NOT NULL,
+    finished_at REAL NOT NULL,
+    duration_s REAL NOT NULL,
+    rewards TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    step: int
+    block: int
+    seed: str
+    duration_s: float
+    rewards: Mapping[int, float]
+
+
+class ScoreStore:
+    """Moving averages per uid; every public method is its own transaction."""
+
+    def __init__(self, path: Path, alpha: float) -> None:
+        if not 0.0 < alpha <= 1.0:
+            raise ValueError(f"moving average alpha must be in (0, 1], got {alpha}")
+        self.path = Path(path)
+        self.alpha = alpha
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # Used from worker threads (never two at once: the lock serialises every call).
+        self._conn = sqlite3.connect(
+            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+        )
+        self._lock = threading.RLock()
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _tx(self):
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def scores(self) -> dict[int, float]:
+        rows = self._query("SELECT uid, score FROM scores ORDER BY uid")
+        return {int(uid): float(score) for uid, score in rows}
+
+    def hotkeys(self) -> dict[int, str]:
+        rows = self._query("SELECT uid, hotkey FROM scores")
+        return {int(uid): str(hotkey) for uid, hotkey in rows}
+
+    def last_step(self) -> int:
+        return int(self._query("SELECT MAX(step) FROM steps")[0][0] or 0)
+
+    def meta(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key=?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    # -- writes -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _sync(conn: sqlite3.Connection, hotkeys: Mapping[int, str]) -> None:
+        known = dict(conn.execute("SELECT uid, hotkey FROM scores").fetchall())
+        gone = [uid for uid in known if uid not in hotkeys]
+        conn.executemany("DELETE FROM scores WHERE uid=?", [(uid,) for uid in gone])
+        for uid, hotkey in hotkeys.items():
+            if uid not in known:
+                conn.execute("INSERT INTO scores (uid, hotkey, score) VALUES (?, ?, 0.0)",
+                             (uid, hotkey))  # fmt: skip
+            elif known[uid] != hotkey:  # the uid was re-registered by someone else
+                conn.execute("UPDATE scores SET hotkey=?, score=0.0 WHERE uid=?", (hotkey, uid))
+
+    def sync_metagraph(self, hotkeys: Mapping[int, str]) -> None:
+        """Make the rows follow the metagraph (uid -> hotkey)."""
+        with self._tx() as conn:
+            self._sync(conn, hotkeys)
+
+    def commit_step(self, record: StepRecord, hotkeys: Mapping[int, str]) -> dict[int, float]:
+        """Sync with the metagraph, fold this step's rewards into the averages, record the
+        step: one transaction. Returns the new scores."""
+        with self._tx() as conn:
+            self._sync(conn, hotkeys)
+            for uid, reward in record.rewards.items():
+                if uid not in hotkeys:
+                    continue
+                conn.execute(
+                    "UPDATE scores SET score = ? * ? + (1 - ?) * score, updated_step=? WHERE uid=?",
+                    (self.alpha, float(reward), self.alpha, record.step, uid),
+                )
+            conn.execute(
+                "INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?)",
+                (record.step, record.block, record.seed, time.time(), record.duration_s,
+                 json.dumps({str(k): v for k, v in record.rewards.items()})),
+            )  # fmt: skip
+        return self.scores()
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._tx() as conn:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+
+def read_scores(path: Path) -> dict[int, float]:
+    """Scores from a store file, read-only (for observers; never blocks the validator)."""
+    if not Path(path).exists():
+        return {}
+    uri = f"file:{Path(path).resolve()}?mode=ro"
+    with closing(sqlite3.connect(uri, uri=True, timeout=5.0)) as conn:
+        try:
+            rows = conn.execute("SELECT uid, score FROM scores").fetchall()
+        except sqlite3.OperationalError:
+            return {}
+    return {int(uid): float(score) for uid, score in rows}
