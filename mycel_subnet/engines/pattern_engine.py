@@ -4,8 +4,11 @@ the model's judgement and answers prompt templates through the model, local firs
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import threading
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -73,6 +76,7 @@ class PatternEngine:
         judge_retries: int = 0,
         answer_tokens: int = 160,
         use_presidio: bool = True,
+        model_wait_s: float = 1.0,
     ) -> None:
         if not 0.0 <= llm_weight <= 1.0:
             raise ValueError(f"llm_weight must be in [0, 1], got {llm_weight}")
@@ -88,6 +92,21 @@ class PatternEngine:
         self.judge_retries = judge_retries
         self.answer_tokens = answer_tokens
         self.use_presidio = use_presidio
+        # One model call at a time; a request that cannot get the model quickly answers from
+        # the measured signals instead of queueing past the validator's deadline.
+        self.model_wait_s = model_wait_s
+        self._model_slot = threading.Semaphore(1)
+
+    @contextlib.contextmanager
+    def _model(self) -> Iterator[Router | None]:
+        """The router if it is free within `model_wait_s`, else None (answer without it)."""
+        if self.llm is None or not self._model_slot.acquire(timeout=self.model_wait_s):
+            yield None
+            return
+        try:
+            yield self.llm
+        finally:
+            self._model_slot.release()
 
     def __repr__(self) -> str:
         return f"PatternEngine(name={self.name!r}, llm={self.llm!r}, similarity={self.sim.kind})"
@@ -112,8 +131,14 @@ class PatternEngine:
             f"safety: {safe.rationale()}",
         ]
         if self.llm is not None:
-            scores, note = self._with_judgement(request, scores, measured_by_tests=qual.tested)
-            notes.append(note)
+            with self._model() as model:
+                if model is None:
+                    notes.append("model: busy, measured signals only")
+                else:
+                    scores, note = self._with_judgement(
+                        model, request, scores, measured_by_tests=qual.tested
+                    )
+                    notes.append(note)
         result = EvaluationResult(
             relevance=to_score(scores[0]),
             quality=to_score(scores[1]),
@@ -123,11 +148,15 @@ class PatternEngine:
         return EvaluatePatternResult(evaluation_result=result)
 
     def _with_judgement(
-        self, request: EvaluatePatternRequest, scores: list[float], *, measured_by_tests: bool
+        self,
+        model: Router,
+        request: EvaluatePatternRequest,
+        scores: list[float],
+        *,
+        measured_by_tests: bool,
     ) -> tuple[list[float], str]:
-        assert self.llm is not None
         verdict = judging.ask_judgement(
-            self.llm,
+            model,
             request.pattern,
             request.test_context,
             max_new_tokens=self.judge_tokens,
@@ -160,7 +189,8 @@ class PatternEngine:
             )
         options = GenerateOptions(creator, self.sandbox, self.use_presidio)
         try:
-            return generate(request, options, self.llm)
+            with self._model() as model:
+                return generate(request, options, model)
         except OSError as exc:
             raise EngineError(f"generate_pattern: the sandbox could not start: {exc}") from None
 
@@ -169,6 +199,7 @@ class PatternEngine:
     def inference(self, request: InferenceRequest) -> InferenceResult:
         request = _request(request, InferenceRequest, "inference")
         try:
-            return infer(request, self.sim, self.sandbox, self.llm, self.answer_tokens)
+            with self._model() as model:
+                return infer(request, self.sim, self.sandbox, model, self.answer_tokens)
         except OSError as exc:
             raise EngineError(f"inference: the sandbox could not start: {exc}") from None

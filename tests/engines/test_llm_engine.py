@@ -147,3 +147,29 @@ def test_real_smollm2_evaluates(embedder):
     assert backend.loaded
     assert result.quality >= 90 and result.safety >= 70
     assert "model" in result.rationale
+
+
+def test_a_busy_model_is_skipped_instead_of_queueing_past_the_deadline(embedder, baseline):
+    import threading
+
+    engine, backend = engine_with(embedder, judged(0, 0, 100, "from the model"))
+    engine.model_wait_s = 0.05
+    with engine._model() as held:  # another request is using the model right now
+        assert held is not None
+        done = {}
+        worker = threading.Thread(
+            target=lambda: done.update(r=evaluate(engine, b.ADD, b.ADD_CONTEXT))
+        )
+        worker.start()
+        worker.join(timeout=30)
+    measured = evaluate(baseline, b.ADD, b.ADD_CONTEXT)
+    busy = done["r"]
+    assert "model: busy" in busy.rationale
+    assert (busy.relevance, busy.quality, busy.safety) == (
+        measured.relevance,
+        measured.quality,
+        measured.safety,
+    )
+    assert backend.prompts == []  # the model was never asked
+    free = evaluate(engine, b.ADD, b.ADD_CONTEXT)
+    assert "from the model" in free.rationale
