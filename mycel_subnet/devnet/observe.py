@@ -44,9 +44,19 @@ class Observer:
         }
         self._state_dir = plan.out_dir / "validator"
 
+    @property
+    def begun(self) -> bool:
+        return self._last_epoch_block is not None
+
     def begin(self) -> None:
         """Epochs are counted from here on (the ones during set-up do not count)."""
         self._last_epoch_block = self._last_epoch()
+
+    def validator_permit(self) -> bool:
+        """Whether the devnet's validator holds a permit yet (granted at an epoch)."""
+        graph = self.port.metagraph()
+        me = graph.by_uid(self.chain.validator.uid)
+        return bool(me and me.validator_permit)
 
     def _last_epoch(self) -> int:
         self.sim.sync()

@@ -106,6 +106,10 @@ def write_chart(report: DevnetReport, path: Path) -> None:
         ax_incentive.plot(epochs, [m.incentive for _, m in rows], marker="o", label=label)
     ax_score.set(title="validator score (moving average)", xlabel="epoch", ylim=(0, 1.05))
     ax_incentive.set(title="incentive on chain (Yuma)", xlabel="epoch", ylim=(0, 1.05))
+    from matplotlib.ticker import MaxNLocator
+
+    for axis in (ax_score, ax_incentive):
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax_score.legend(fontsize=8)
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 REQUIRED_MODULES = ("bittensor", "fastapi", "uvicorn", "httpx", "numpy", "matplotlib", "rich")
 MINER_START_TIMEOUT_S = 120.0
+FIRST_WEIGHTS_TIMEOUT_S = 180.0
 
 
 class DevnetError(RuntimeError):
@@ -59,8 +60,10 @@ def _extra_ports(plan: DevnetPlan) -> list[int]:
     return [plan.validator_metrics_port] if plan.validator_metrics_port else []
 
 
-def _neuron_env() -> dict[str, str]:
+def _neuron_env(plan: DevnetPlan) -> dict[str, str]:
     return {
+        # the "slow" engine sleeps a fraction of the validator's timeout: give it the real one
+        "MYCEL_VALIDATOR__TIMEOUT_S": str(plan.timeout_s),
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
         "WANDB_MODE": "offline",
@@ -141,27 +144,53 @@ def _live_table(observer: Observer, plan: DevnetPlan, started: float) -> Table:
     return outer
 
 
+def _check_children(group: ProcessGroup) -> None:
+    dead = group.dead()
+    if dead:
+        child = dead[0]
+        raise DevnetError(
+            f"{child.name} exited early (code {child.process.returncode}); its log:\n{child.tail()}"
+        )
+
+
+def wait_for_permit(observer: Observer, group: ProcessGroup, timeout_s: float) -> None:
+    """Permits are granted at epochs: wait for the first one before the validator starts, so
+    its first queries are not refused by miners that serve only permitted validators."""
+    deadline = time.monotonic() + timeout_s
+    while not observer.validator_permit():
+        _check_children(group)
+        if time.monotonic() > deadline:
+            raise DevnetError(f"the validator got no permit within {timeout_s:.0f} s")
+        time.sleep(0.5)
+
+
 def watch(
     plan: DevnetPlan, observer: Observer, group: ProcessGroup, console: Console
 ) -> DevnetReport:
-    """Poll the chain and the validator until K epochs have been recorded after the start."""
+    """Poll the chain and the validator until K epochs have been recorded.
+
+    Epochs count from the validator's first weight setting on: before it, incentive only shows
+    the set-up, not the mechanism.
+    """
     started = time.monotonic()
-    deadline = started + plan.epochs * plan.epoch_seconds * 4 + 120
+    deadline = started + FIRST_WEIGHTS_TIMEOUT_S + plan.epochs * plan.epoch_seconds * 4 + 60
     with Live(console=console, refresh_per_second=2, transient=not console.is_terminal) as live:
         while observer.state.epochs_seen < plan.epochs:
-            dead = group.dead()
-            if dead:
-                child = dead[0]
+            _check_children(group)
+            now = time.monotonic()
+            if not observer.begun and now - started > FIRST_WEIGHTS_TIMEOUT_S:
                 raise DevnetError(
-                    f"{child.name} exited early (code {child.process.returncode}); its log:\n"
-                    f"{child.tail()}"
+                    f"the validator set no weights within {FIRST_WEIGHTS_TIMEOUT_S:.0f} s; "
+                    f"see {group.log_dir / 'validator.log'}"
                 )
-            if time.monotonic() > deadline:
+            if now > deadline:
                 raise DevnetError(
                     f"only {observer.state.epochs_seen} of {plan.epochs} epochs after "
-                    f"{time.monotonic() - started:.0f} s; see the logs in {group.log_dir}"
+                    f"{now - started:.0f} s; see the logs in {group.log_dir}"
                 )
             observer.poll()
+            if not observer.begun and observer.state.weight_sets > 0:
+                observer.begin()
             live.update(_live_table(observer, plan, started))
             time.sleep(0.5)
     return observer.report
@@ -174,15 +203,16 @@ def run_devnet(plan: DevnetPlan, console: Console | None = None) -> int:
     console.print(f"[bold]Mycel devnet[/] -> {plan.out_dir}")
     console.print(f"setting up chain, subnet and {plan.miners} miner wallets ...")
     chain = create_devnet_chain(plan)
-    group = ProcessGroup(log_dir=plan.out_dir / "logs", env=_neuron_env())
+    group = ProcessGroup(log_dir=plan.out_dir / "logs", env=_neuron_env(plan))
     observer = Observer(plan, chain)
     interrupted = False
     try:
         console.print("starting miners: " + ", ".join(plan.miner_engines))
         start_miners(plan, chain, group)
+        console.print("waiting for the first epoch to grant the validator its permit")
+        wait_for_permit(observer, group, timeout_s=plan.epoch_seconds * 3 + 30)
         console.print("starting the validator")
         start_validator(plan, chain, group)
-        observer.begin()
         report = watch(plan, observer, group, console)
     except KeyboardInterrupt:
         interrupted = True
