@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ from mycel_subnet.near.host import (
     now_ns,
     run_method,
 )
+from mycel_subnet.sqlite_util import enable_wal
 
 ONE_NEAR = 10**24
 MAX_U128 = (1 << 128) - 1
@@ -146,18 +146,9 @@ class LocalLedger:
     def _enable_wal(self, timeout_s: float) -> None:
         """Switch to WAL. SQLite answers "locked" at once, without waiting, when two processes
         create the file together, so retry briefly."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
-                continue
-            if mode.lower() != "wal":
-                raise LedgerError(f"cannot use WAL journal on {self.path} (got {mode})")
-            return
+        mode = enable_wal(self._conn, timeout_s)
+        if mode != "wal":
+            raise LedgerError(f"cannot use WAL journal on {self.path} (got {mode})")
 
     def close(self) -> None:
         with self._lock:

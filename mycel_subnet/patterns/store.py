@@ -28,6 +28,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from mycel_subnet.intelligence.embeddings import Embedder, l2_normalise
+from mycel_subnet.sqlite_util import enable_wal, immediate_transaction
 from protocol import LearnedPattern, describe_validation_error
 from protocol import limits as L
 
@@ -134,18 +135,9 @@ class PatternStore:
     def _enable_wal(self, timeout_s: float) -> None:
         """WAL lets readers run beside one writer. Two processes creating the file together may
         see "locked" at once, so retry briefly."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.02)
-                continue
-            if str(mode).lower() != "wal":
-                raise PatternStoreError(f"cannot use WAL journal on {self.path} (got {mode})")
-            return
+        mode = enable_wal(self._conn, timeout_s)
+        if mode != "wal":
+            raise PatternStoreError(f"cannot use WAL journal on {self.path} (got {mode})")
 
     def _create_schema(self) -> None:
         with self._write():
@@ -169,14 +161,8 @@ class PatternStore:
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One IMMEDIATE transaction: the write lock is taken up front, so concurrent writers
         queue on the busy timeout instead of failing at commit."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        with immediate_transaction(self._conn, self._lock) as conn:
+            yield conn
 
     def close(self) -> None:
         with self._lock:

@@ -17,6 +17,8 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from mycel_subnet.sqlite_util import immediate_transaction
+
 SCORES_FILE = "scores.sqlite"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS scores (
@@ -70,14 +72,8 @@ class ScoreStore:
 
     @contextmanager
     def _tx(self):
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        with immediate_transaction(self._conn, self._lock) as conn:
+            yield conn
 
     def _query(self, sql: str, args: tuple = ()) -> list[tuple]:
         with self._lock:

@@ -13,6 +13,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from mycel_subnet.sqlite_util import immediate_transaction
+
 SCHEMA_VERSION = "1"
 
 _SCHEMA = """
@@ -104,14 +106,8 @@ class Store:
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One atomic write transaction (``BEGIN IMMEDIATE`` takes the file's write lock first)."""
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        with immediate_transaction(self._conn, self._lock) as conn:
+            yield conn
 
     @contextlib.contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
