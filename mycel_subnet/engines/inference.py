@@ -24,6 +24,7 @@ from mycel_subnet.engines.codeinfo import (
     signature_of,
     top_functions,
 )
+from mycel_subnet.engines.extract import asks_for_extraction, extract_fields
 from mycel_subnet.engines.quality import SandboxConfig
 from mycel_subnet.engines.relevance import relevance
 from mycel_subnet.engines.risk import pattern_safety
@@ -159,6 +160,10 @@ def through_model(prompt: str, run: Runner) -> str:
 
 
 def run_prompt(template: PromptTemplate, run: Runner) -> Outcome:
+    if asks_for_extraction(template.template, run.query):
+        extracted = extract_fields(run.query, run.data.facts)
+        if extracted is not None:
+            return Outcome(True, extracted)
     filled = fill_prompt(template.template, list(template.variables), run, {})
     return Outcome(True, through_model(filled, run))
 
