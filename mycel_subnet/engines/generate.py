@@ -25,6 +25,7 @@ from mycel_subnet.engines.codegen import (
     strip_code_blocks,
 )
 from mycel_subnet.engines.codeinfo import PYTHON
+from mycel_subnet.engines.induce import induce_template
 from mycel_subnet.engines.quality import SandboxConfig
 from mycel_subnet.engines.risk import code_safety, prompt_safety
 from mycel_subnet.engines.scrub import LogScrubber
@@ -213,6 +214,19 @@ def build_prompt(request_t: str, approach: str) -> tuple[PromptTemplate, str]:
     return PromptTemplate(template=template[: L.MAX_TEMPLATE_LEN], variables=variables), head
 
 
+def induce_from_repeats(request: GeneratePatternRequest) -> PromptTemplate | None:
+    """A template induced from several user turns that are one request with different fills."""
+    turns = [
+        strip_code_blocks(t.content, f" {CODE_SENTINEL} ")
+        for t in request.interaction_log.turns
+        if t.role == "user" and len(content_words(t.content)) >= MIN_CONTENT_WORDS
+    ]
+    template = induce_template(turns)
+    if template is None or CODE_SENTINEL in template or len(template) > L.MAX_TEMPLATE_LEN:
+        return None
+    return PromptTemplate(template=template, variables=_fields(template))
+
+
 def _fields(template: str) -> list[str]:
     out: list[str] = []
     for _lit, field, _s, _c in string.Formatter().parse(template):
@@ -322,6 +336,9 @@ def _generate(
         raise Refusal("the assistant's reply holds no reusable solution")
 
     prompt, head = build_prompt(request_t, shorten(approach, MAX_APPROACH_CHARS))
+    induced = induce_from_repeats(request) if code is None else None
+    if induced is not None:  # the log repeats one request: its shared text is the pattern
+        prompt, head = induced, induced.template
     solution: PromptTemplate | CodeTemplate | Workflow = prompt
     requirements = requirement_names(list(prompt.variables))
     language = None
