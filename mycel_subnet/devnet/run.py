@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 REQUIRED_MODULES = ("bittensor", "fastapi", "uvicorn", "httpx", "numpy", "matplotlib", "rich")
 MINER_START_TIMEOUT_S = 120.0
 FIRST_WEIGHTS_TIMEOUT_S = 180.0
+DEVNET_SCORE_ALPHA = 0.3
 
 
 class DevnetError(RuntimeError):
@@ -111,6 +112,8 @@ def start_validator(plan: DevnetPlan, chain: DevnetChain, group: ProcessGroup) -
         "--validator.step_interval_s", str(plan.step_interval_s),
         "--validator.timeout_s", str(plan.timeout_s),
         "--validator.sample_size", str(plan.miners),
+        # a devnet lasts a few epochs: a faster moving average shows the ranking within them
+        "--validator.moving_average_alpha", str(DEVNET_SCORE_ALPHA),
         "--wandb.mode", "offline",
     ]  # fmt: skip
     if plan.validator_metrics_port:
