@@ -36,11 +36,23 @@ class WeightAttempt:
         return self.status == "set"
 
 
+U16_STEP = 1 / 65535  # the smallest weight that survives the chain's u16 quantisation
+
+
 def normalised_weights(
-    scores: Mapping[int, float], graph: MetagraphSnapshot, exclude: set[int]
+    scores: Mapping[int, float],
+    graph: MetagraphSnapshot,
+    exclude: set[int],
+    min_allowed: int = 0,
 ) -> tuple[list[int], list[float]]:
-    """Scores of registered uids (not ours) scaled to sum 1; empty when nobody scored."""
-    present = {n.uid for n in graph.neurons}
+    """Scores of registered uids (not ours) scaled to sum 1; empty when nobody scored.
+
+    The chain refuses a weight vector shorter than the subnet's `min_allowed_weights` (capped
+    at the subnet size). When fewer miners scored, other registered uids are added with the
+    smallest weight that survives u16 quantisation (lowest uids first), so the weights still
+    land and the ones that earned something keep almost all of the mass.
+    """
+    present = sorted(n.uid for n in graph.neurons)
     pairs = [
         (uid, max(0.0, float(score)))
         for uid, score in sorted(scores.items())
@@ -49,8 +61,20 @@ def normalised_weights(
     total = sum(score for _, score in pairs)
     if total <= 0:
         return [], []
-    kept = [(uid, score / total) for uid, score in pairs if score > 0]
-    return [uid for uid, _ in kept], [w for _, w in kept]
+    kept = {uid: score / total for uid, score in pairs if score > 0}
+    needed = min(int(min_allowed), len(present)) - len(kept)
+    if needed > 0:
+        floor = max(kept.values()) * U16_STEP * 2
+        for uid in present:
+            if needed <= 0:
+                break
+            if uid not in kept and uid not in exclude:
+                kept[uid] = floor
+                needed -= 1
+        total = sum(kept.values())
+        kept = {uid: w / total for uid, w in kept.items()}
+    ordered = sorted(kept.items())
+    return [uid for uid, _ in ordered], [w for _, w in ordered]
 
 
 def cannot_set_reason(graph: MetagraphSnapshot, hp: Hyperparameters, hotkey: str) -> str | None:
@@ -111,7 +135,9 @@ class WeightSetter:
         if not force and not self.due(graph, block, hp.weights_rate_limit):
             return WeightAttempt("not_due", "weights rate limit not yet passed", block)
         me = graph.by_hotkey(self.hotkey)
-        uids, weights = normalised_weights(scores, graph, {me.uid} if me else set())
+        uids, weights = normalised_weights(
+            scores, graph, {me.uid} if me else set(), hp.min_allowed_weights
+        )
         if not uids:
             return WeightAttempt("empty", "no miner has a positive score yet", block)
         result = self.chain.set_weights(uids, weights, self.version_key)

@@ -130,6 +130,16 @@ def test_normalised_weights_skip_departed_and_zero_scores():
     assert normalised_weights({1: 0.0}, _graph(), set()) == ([], [])
 
 
+def test_weights_are_padded_to_the_subnets_min_allowed_weights():
+    uids, weights = normalised_weights({1: 2.0}, _graph(), {0}, min_allowed=2)
+    assert uids == [1, 2]
+    assert weights[0] > 0.999 and 0 < weights[1] < 1e-4
+    assert round(weights[1] / weights[0] * 65535) >= 1, "the pad must survive u16 quantisation"
+    # never more than the subnet holds, never ourselves
+    uids, _ = normalised_weights({1: 2.0}, _graph(), {0}, min_allowed=10)
+    assert uids == [1, 2]
+
+
 def test_one_failing_mirror_does_not_stop_the_local_record(tmp_path):
     class Broken:
         async def record_rewards(self, epoch, rewards):
