@@ -51,3 +51,40 @@ def test_devnet_runs_end_to_end_and_rewards_the_honest_miner(tmp_path):
     assert (out / "scores.png").stat().st_size > 10_000
     assert not (out / "chain.sqlite").exists(), "the throwaway chain is removed unless kept"
     assert all(port_is_free(BASE_PORT + i) for i in range(2)), "every miner port is freed"
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_every_neuron_and_still_writes_the_report(tmp_path):
+    import signal
+    import time
+
+    from mycel_subnet.devnet.processes import wait_for_port
+
+    out = tmp_path / "devnet"
+    base = BASE_PORT + 10
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "WANDB_MODE": "offline", "OMP_NUM_THREADS": "1"}
+    argv = [
+        sys.executable, "-m", "mycel_subnet.cli.main", "devnet",
+        "--miners", "2", "--epochs", "50", "--engines", "baseline,random",
+        "--tempo", "10", "--block-time", "0.5", "--base-port", str(base), "--out", str(out),
+    ]  # fmt: skip
+    devnet = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert wait_for_port(base + 1, 180), "the miners never started"
+        deadline = time.monotonic() + 120
+        while not (out / "validator" / "steps.jsonl").exists():  # the validator is running
+            assert time.monotonic() < deadline, "the validator never recorded a step"
+            time.sleep(0.5)
+        devnet.send_signal(signal.SIGINT)
+        code = devnet.wait(timeout=60)
+    finally:
+        if devnet.poll() is None:
+            devnet.kill()
+    assert code == 130
+    assert (out / "report.json").exists()
+    assert "interrupted" in json.loads((out / "report.json").read_text())["notes"][0]
+    assert all(port_is_free(base + i) for i in range(2)), "every miner port is freed"
+    leftover = subprocess.run(
+        ["pgrep", "-f", str(out / "wallets")], capture_output=True, text=True
+    ).stdout.split()
+    assert leftover == [], f"neurons left running: {leftover}"

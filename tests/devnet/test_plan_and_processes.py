@@ -99,3 +99,16 @@ def test_stop_all_leaves_no_process_even_one_that_ignores_sigterm(tmp_path):
             break
         time.sleep(0.1)
     assert running == []
+
+
+def test_a_missing_dependency_stops_the_devnet_with_the_setup_command(tmp_path, monkeypatch):
+    import mycel_subnet.devnet.run as devnet_run
+
+    monkeypatch.setattr(
+        devnet_run, "REQUIRED_MODULES", (*devnet_run.REQUIRED_MODULES, "no_such_mod_xyz")
+    )
+    plan = DevnetPlan(miners=1, engines=("baseline",), out_dir=tmp_path, base_port=21000)
+    with pytest.raises(DevnetError, match="missing dependencies: no_such_mod_xyz") as caught:
+        preflight(plan)
+    assert caught.value.code == ExitCode.UNAVAILABLE
+    assert "scripts/setup.sh" in str(caught.value)
