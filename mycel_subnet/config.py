@@ -118,6 +118,11 @@ class NearSettings(_Section):
     account_id: str | None = None
     registry_contract: str = "registry.mycel.test"
     reputation_contract: str = "reputation.mycel.test"
+    private_key: SecretStr | None = Field(
+        None,
+        description="the account's ed25519:... key for testnet/mainnet/RPC URLs; from "
+        "MYCEL_NEAR__PRIVATE_KEY or the config file only, never a flag",
+    )
 
 
 class IpfsSettings(_Section):

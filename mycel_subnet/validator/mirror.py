@@ -64,19 +64,27 @@ class MirrorChain:
 
 
 def build_mirror(state_dir: Path, near: Any) -> MirrorChain:
-    """The local log always; the NEAR reputation contract on the embedded ledger when a NEAR
-    account is configured (remote NEAR networks are wired by a later issue)."""
-    mirrors: list[RewardMirror] = [LocalRewardLog(Path(state_dir) / REWARDS_FILE)]
-    if getattr(near, "account_id", None):
-        if near.network == "local":
-            from mycel_subnet.near.client import make_registry_client
-            from mycel_subnet.near.mirror import NearRewardMirror
+    """The local log always; the NEAR reputation contract too when a NEAR account is configured:
+    on the embedded ledger (`local`), or on testnet/mainnet/an RPC URL with the account's key.
 
-            client = make_registry_client("local", near.account_id,
-                                          reputation=near.reputation_contract,
-                                          registry=near.registry_contract)  # fmt: skip
-            mirrors.append(NearRewardMirror(client))
-        else:
-            log.warning("NEAR mirroring to %s is not wired yet; rewards are recorded locally",
-                        near.network)  # fmt: skip
+    The account must be the reputation contract's owner or allow-listed by it (`add_validator`),
+    or every mirror is refused ("Unauthorized") and logged; scoring goes on regardless.
+    """
+    mirrors: list[RewardMirror] = [LocalRewardLog(Path(state_dir) / REWARDS_FILE)]
+    if not getattr(near, "account_id", None):
+        return MirrorChain(mirrors)
+    from mycel_subnet.near.client import make_registry_client
+    from mycel_subnet.near.mirror import NearRewardMirror
+
+    key = near.private_key.get_secret_value() if near.private_key else None
+    if near.network != "local" and not key:
+        log.warning("NEAR mirroring to %s needs the account's key (MYCEL_NEAR__PRIVATE_KEY); "
+                    "rewards are recorded locally only", near.network)  # fmt: skip
+        return MirrorChain(mirrors)
+    client = make_registry_client(near.network, near.account_id, private_key=key,
+                                  reputation=near.reputation_contract,
+                                  registry=near.registry_contract)  # fmt: skip
+    mirrors.append(NearRewardMirror(client))
+    log.info("mirroring rewards to %s on NEAR %s as %s", near.reputation_contract,
+             near.network, near.account_id)  # fmt: skip
     return MirrorChain(mirrors)

@@ -152,3 +152,39 @@ def test_decode_status_shapes():
     }
     with pytest.raises(RegistryError, match="^No$"):
         decode_status(failure, "m")
+
+
+@pytest.mark.asyncio
+async def test_validator_mirror_reaches_a_remote_network_with_the_configured_key(
+    rpc_url, ledger, tmp_path, caplog
+):
+    """The validator's build_mirror on an RPC URL: py-near signs with the key from settings."""
+    from pydantic import SecretStr
+
+    from mycel_subnet.config import NearSettings
+    from mycel_subnet.validator.mirror import REWARDS_FILE, build_mirror
+
+    hotkey = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+    key = _key_for(ledger, "carol.test")
+    ledger.call("owner.test", REPUTATION, "add_validator", {"account": "carol.test"})
+    near = NearSettings(
+        network=rpc_url,
+        account_id="carol.test",
+        private_key=SecretStr(key),
+        registry_contract=REGISTRY,
+        reputation_contract=REPUTATION,
+    )
+    mirror = build_mirror(tmp_path, near)
+    local, remote = await mirror.record_rewards(7, {hotkey: 0.5, "alice.test": 1.0})
+    try:
+        assert local == "recorded" and (tmp_path / REWARDS_FILE).exists()
+        assert remote.status == "recorded" and remote.recorded == 2
+        score = ledger.view(REPUTATION, "get_reputation", {"account": hotkey})
+        assert score["last_epoch"] == 7 and score["reward_ema_ppm"] > 0
+        assert key not in caplog.text
+    finally:
+        await mirror.mirrors[1].close()
+
+    keyless = build_mirror(tmp_path, NearSettings(network=rpc_url, account_id="carol.test"))
+    assert len(keyless.mirrors) == 1  # local record only, with a warning naming the variable
+    assert "MYCEL_NEAR__PRIVATE_KEY" in caplog.text
