@@ -13,12 +13,11 @@ import signal
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import uvicorn
 
-from mycel_subnet.chain.port import ChainPort, ChainUnreachable, SubnetNotFound
+from mycel_subnet.chain.port import ChainPort
 from mycel_subnet.chain.types import ChainErrorKind, MetagraphSnapshot
 from mycel_subnet.cli.exit_codes import ExitCode
 from mycel_subnet.config import MycelSettings
@@ -27,6 +26,7 @@ from mycel_subnet.miner.engine import EngineError, MinerEngine
 from mycel_subnet.miner.limits import ServiceLimits
 from mycel_subnet.miner.metagraph_cache import MetagraphCache
 from mycel_subnet.miner.metrics import MinerMetrics
+from mycel_subnet.neuron_startup import StartupError, open_hotkey_wallet, registered_neuron
 from mycel_subnet.transport.policy import CallerPolicy
 
 log = logging.getLogger("mycel.miner")
@@ -34,12 +34,8 @@ log = logging.getLogger("mycel.miner")
 GRACEFUL_SHUTDOWN_S = 130.0  # longer than the longest deadline a validator may give
 
 
-class MinerStartupError(Exception):
+class MinerStartupError(StartupError):
     """The miner cannot start; ``code`` is the exit code, the message says why and what to do."""
-
-    def __init__(self, code: ExitCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 class GracefulServer(uvicorn.Server):
@@ -94,21 +90,6 @@ class MinerRuntime:
         self.sock.close()
 
 
-def open_wallet(settings: MycelSettings):
-    import bittensor as bt
-
-    w = settings.wallet
-    wallet = bt.Wallet(w.name, w.hotkey, str(Path(w.path).expanduser()))
-    if not wallet.hotkey_file.exists_on_device():
-        raise MinerStartupError(
-            ExitCode.USAGE,
-            f"hotkey file not found: {wallet.hotkey_file.path}; create it with "
-            f"`btcli wallet new-hotkey --wallet.name {w.name} --wallet.hotkey {w.hotkey}` "
-            "or fix --wallet.path",
-        )
-    return wallet
-
-
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -151,24 +132,13 @@ def _build_engine(settings: MycelSettings) -> MinerEngine:
 
 def prepare_miner(settings: MycelSettings, *, engine: MinerEngine | None = None) -> MinerRuntime:
     """Do every start-up step and return a runtime ready to ``serve()``; MinerStartupError."""
-    wallet = open_wallet(settings)
-    hotkey = wallet.hotkey.ss58_address
-    chain = ChainPort(settings.subtensor.network, settings.netuid, wallet)
     try:
-        graph = chain.metagraph()
-    except ChainUnreachable as error:
-        raise MinerStartupError(ExitCode.UNAVAILABLE, f"chain unreachable: {error}") from None
-    except SubnetNotFound as error:
-        raise MinerStartupError(ExitCode.USAGE, str(error)) from None
-    me = graph.by_hotkey(hotkey)
-    if me is None:
-        raise MinerStartupError(
-            ExitCode.NOT_REGISTERED,
-            f"hotkey {hotkey} is not registered on netuid {settings.netuid} "
-            f"({settings.subtensor.network}); register it first, e.g. `btcli subnets register "
-            f"--netuid {settings.netuid} --wallet.name {settings.wallet.name} "
-            f"--wallet.hotkey {settings.wallet.hotkey}`",
-        )
+        wallet = open_hotkey_wallet(settings)
+        hotkey = wallet.hotkey.ss58_address
+        chain = ChainPort(settings.subtensor.network, settings.netuid, wallet)
+        graph, me = registered_neuron(chain, settings, hotkey)
+    except StartupError as error:
+        raise MinerStartupError(error.code, str(error)) from None
     log.info("hotkey %s is uid %d on netuid %d", hotkey, me.uid, settings.netuid)
 
     ip, port = _published_endpoint(settings)

@@ -12,11 +12,11 @@ import logging
 import os
 import signal
 from pathlib import Path
-from typing import Any
 
-from mycel_subnet.chain.port import ChainPort, ChainUnreachable, SubnetNotFound
+from mycel_subnet.chain.port import ChainPort
 from mycel_subnet.cli.exit_codes import ExitCode
 from mycel_subnet.config import MycelSettings
+from mycel_subnet.neuron_startup import StartupError, open_hotkey_wallet, registered_neuron
 from mycel_subnet.validator.lock import AlreadyRunning, validator_lock
 from mycel_subnet.validator.loop import Validator, ValidatorConfig
 from mycel_subnet.validator.metrics import ValidatorMetrics
@@ -27,46 +27,12 @@ from mycel_subnet.validator.wandb_log import WandbLogger
 log = logging.getLogger("mycel.validator")
 
 
-class ValidatorStartupError(Exception):
-    def __init__(self, code: ExitCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+class ValidatorStartupError(StartupError):
+    """The validator cannot start; ``code`` is the exit code."""
 
 
-def load_wallet(settings: MycelSettings) -> Any:
-    import bittensor as bt
-
-    ws = settings.wallet
-    wallet = bt.Wallet(ws.name, ws.hotkey, str(ws.path.expanduser()))
-    if not wallet.hotkey_file.exists_on_device():
-        raise ValidatorStartupError(
-            ExitCode.USAGE,
-            f"no hotkey file at {wallet.hotkey_file.path}; create one with "
-            "`btcli wallet new_hotkey` or check --wallet.name/--wallet.hotkey/--wallet.path",
-        )
-    try:
-        wallet.hotkey  # noqa: B018 - load the keypair now, not mid-step
-    except Exception as error:
-        raise ValidatorStartupError(
-            ExitCode.USAGE, f"cannot read hotkey {ws.name}/{ws.hotkey}: {error}"
-        ) from None
-    return wallet
-
-
-def check_chain(chain: ChainPort, hotkey: str) -> None:
-    try:
-        graph = chain.metagraph()
-    except ChainUnreachable as error:
-        raise ValidatorStartupError(ExitCode.UNAVAILABLE, f"chain unreachable: {error}") from None
-    except SubnetNotFound as error:
-        raise ValidatorStartupError(ExitCode.UNAVAILABLE, str(error)) from None
-    me = graph.by_hotkey(hotkey)
-    if me is None:
-        raise ValidatorStartupError(
-            ExitCode.NOT_REGISTERED,
-            f"hotkey {hotkey} is not registered on netuid {chain.netuid}; register it first "
-            "(btcli subnets register) and add stake",
-        )
+def check_chain(chain: ChainPort, settings: MycelSettings, hotkey: str) -> None:
+    _graph, me = registered_neuron(chain, settings, hotkey)
     if not me.validator_permit:
         log.warning(
             "uid %d has no validator permit yet (stake %.4g): it will score miners but cannot "
@@ -93,7 +59,7 @@ async def _serve(validator: Validator) -> None:
 def run_validator(settings: MycelSettings) -> int:
     """Run until SIGTERM/SIGINT; returns the exit code."""
     try:
-        wallet = load_wallet(settings)
+        wallet = open_hotkey_wallet(settings)
         hotkey = wallet.hotkey.ss58_address
         vs = settings.validator
         state_dir = Path(vs.state_dir).expanduser()
@@ -104,14 +70,14 @@ def run_validator(settings: MycelSettings) -> int:
             lock.acquire()
         except AlreadyRunning as error:
             raise ValidatorStartupError(ExitCode.LOCKED, str(error)) from None
-    except ValidatorStartupError as error:
+    except StartupError as error:
         log.error("%s", error)
         return error.code
     chain = ChainPort(settings.subtensor.network, settings.netuid, wallet)
     wandb = None
     validator = None
     try:
-        check_chain(chain, hotkey)
+        check_chain(chain, settings, hotkey)
         metrics = ValidatorMetrics()
         if vs.metrics_port:
             try:
@@ -139,7 +105,7 @@ def run_validator(settings: MycelSettings) -> int:
         log.info("state in %s (resuming after step %d)", state_dir, validator.step_no)
         asyncio.run(_serve(validator))
         return ExitCode.OK
-    except ValidatorStartupError as error:
+    except StartupError as error:
         log.error("%s", error)
         return error.code
     finally:
