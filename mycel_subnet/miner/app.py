@@ -27,6 +27,7 @@ from mycel_subnet.miner.engine import EngineError, MinerEngine
 from mycel_subnet.miner.limits import ServiceLimits
 from mycel_subnet.miner.metrics import MinerMetrics
 from mycel_subnet.transport.admission import AdmissionController
+from mycel_subnet.transport.bodies import read_capped
 from mycel_subnet.transport.errors import error_response
 from mycel_subnet.transport.policy import CHAIN_DEPENDENT, CallerPolicy
 from mycel_subnet.transport.ratelimit import TokenBucketLimiter
@@ -65,10 +66,6 @@ class MetagraphSource(Protocol):
     def refresh(self) -> bool: ...
 
 
-class _BodyTooLarge(Exception):
-    pass
-
-
 def _is_loopback(host: str | None) -> bool:
     try:
         return host is not None and ipaddress.ip_address(host).is_loopback
@@ -82,19 +79,6 @@ def _target(request: Request) -> str:
     target = raw.decode("latin-1")
     query = request.scope.get("query_string") or b""
     return f"{target}?{query.decode('latin-1')}" if query else target
-
-
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _BodyTooLarge
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _BodyTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class MinerService:
@@ -148,9 +132,10 @@ class MinerService:
                 "too many requests from this address",
                 retry_after_s=wait,
             )
-        try:
-            body = await _read_body(request, self.limits.max_body_bytes)
-        except _BodyTooLarge:
+        body = await read_capped(
+            request.stream(), request.headers.get("content-length"), self.limits.max_body_bytes
+        )
+        if body is None:
             return self._refuse(
                 route,
                 413,

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from bittensor import http_auth
 
+from mycel_subnet.transport.bodies import read_capped
 from mycel_subnet.transport.response_signing import ResponseSignatureError, verify_response
 from protocol import ClaySynapse, ClaySynapseResponse, ProtocolError, parse_model
 
@@ -58,19 +59,6 @@ def _refusal_detail(status: int, body: bytes) -> str:
     return f"HTTP {status} {' '.join(text.split())[:240]}"
 
 
-async def _read_capped(resp: httpx.Response, limit: int) -> bytes | None:
-    declared = resp.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        return None
-    chunks, size = [], 0
-    async for chunk in resp.aiter_bytes():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def query_miner(
     http: httpx.AsyncClient,
     wallet: Any,
@@ -102,7 +90,9 @@ async def query_miner(
                 "POST", url, content=body, headers=headers, timeout=timeout_s
             ) as resp:
                 status = resp.status_code
-                data = await _read_capped(resp, max_response_bytes)
+                data = await read_capped(
+                    resp.aiter_bytes(), resp.headers.get("content-length"), max_response_bytes
+                )
                 resp_headers = resp.headers
     except (TimeoutError, httpx.TimeoutException):
         return outcome(error=QueryErrorKind.TIMEOUT, detail=f"no answer within {timeout_s:g}s")
