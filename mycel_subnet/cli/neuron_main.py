@@ -1,0 +1,38 @@
+"""The shared shape of the neuron entry points (mycel-miner, mycel-validator): flags generated
+from the named settings sections, one-line configuration errors (exit 2), logging set up, then
+the runner; Ctrl-C is exit 130."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from mycel_subnet.cli.exit_codes import ExitCode
+from mycel_subnet.cli.flags import add_settings_flags, settings_flags_from
+from mycel_subnet.config import ConfigError, MycelSettings, load_settings
+from mycel_subnet.logging_setup import configure_logging
+
+
+def neuron_parser(prog: str, description: str, sections: list[str]) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    add_settings_flags(parser, sections)
+    return parser
+
+
+def run_neuron(
+    parser: argparse.ArgumentParser,
+    argv: Sequence[str] | None,
+    runner: Callable[[MycelSettings], int],
+) -> int:
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(settings_flags_from(args), args.config)
+    except ConfigError as error:
+        print(f"{parser.prog}: {error}", file=sys.stderr)
+        return ExitCode.USAGE
+    configure_logging(settings.logging.level, settings.logging.json_logs)
+    try:
+        return runner(settings)
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED
