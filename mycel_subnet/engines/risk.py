@@ -1,16 +1,13 @@
-"""Safety of a pattern from static analysis: code through `mycel_subnet.safety.analyse_code`
-(plus a few engine-level checks for file reads, environment secrets and introspection escapes
-that the shared analyser does not flag), prompt text through the prompt-injection scan. The
-trigger and requirements are scanned too: an injection can hide in any text a model reads."""
+"""Safety of a pattern from static analysis: code through `mycel_subnet.safety.analyse_code`,
+prompt text through the prompt-injection scan. The trigger and requirements are scanned too:
+an injection can hide in any text a model reads."""
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 
-from mycel_subnet.engines.codeinfo import is_python, parse
-from mycel_subnet.safety import Finding, SafetyReport, Severity, analyse_code, scan_prompt
-from mycel_subnet.safety.report import build_report
+from mycel_subnet.engines.codeinfo import parse
+from mycel_subnet.safety import SafetyReport, Severity, analyse_code, scan_prompt
 from protocol import CodeTemplate, LearnedPattern, ModelAdapter, PromptTemplate, Workflow
 
 # Upper bounds by worst severity: one critical finding makes a pattern unusable, one high
@@ -18,19 +15,6 @@ from protocol import CodeTemplate, LearnedPattern, ModelAdapter, PromptTemplate,
 CAP = {Severity.CRITICAL: 5, Severity.HIGH: 20}
 PROMPT_MEDIUM_CAP = 50
 ADAPTER_SAFETY = 0.8  # weights cannot run code, but cannot be inspected here either
-_ESCAPE_ATTRS = {
-    "__subclasses__",
-    "__globals__",
-    "__builtins__",
-    "__code__",
-    "__mro__",
-    "__bases__",
-    "__closure__",
-    "f_globals",
-    "f_back",
-    "gi_frame",
-}
-_SENSITIVE_PREFIXES = ("/etc", "/proc", "/sys", "/root", "/home", "/var", "/dev", "~", "..")
 
 
 @dataclass(frozen=True)
@@ -42,46 +26,6 @@ class Safety:
         if not self.findings:
             return "no dangerous constructs found"
         return "found " + "; ".join(self.findings[:3])
-
-
-def _extra_python(code: str) -> list[Finding]:
-    """Checks beyond the shared analyser: reading host files, secrets from the environment,
-    and dunder walks used to escape restricted interpreters."""
-    tree = parse(code)
-    if tree is None:
-        return []
-    found: list[Finding] = []
-    for node in ast.walk(tree):
-        line = getattr(node, "lineno", None)
-        if isinstance(node, ast.Attribute):
-            if node.attr in _ESCAPE_ATTRS:
-                found.append(Finding("ENG_INTROSPECTION", Severity.HIGH, line, node.attr))
-            elif node.attr in ("environ", "getenv", "environb") and _is_os(node.value):
-                found.append(Finding("ENG_ENVIRON", Severity.HIGH, line, "reads os.environ"))
-        elif isinstance(node, ast.Name) and node.id == "__builtins__":
-            found.append(Finding("ENG_INTROSPECTION", Severity.HIGH, line, "__builtins__"))
-        elif isinstance(node, ast.Call) and _call_name(node) in ("open", "io.open"):
-            target = node.args[0] if node.args else None
-            if (
-                isinstance(target, ast.Constant)
-                and isinstance(target.value, str)
-                and target.value.startswith(("/", *_SENSITIVE_PREFIXES))
-            ):
-                found.append(Finding("ENG_FILE_READ", Severity.HIGH, line, target.value[:40]))
-    return found
-
-
-def _is_os(node: ast.AST) -> bool:
-    return isinstance(node, ast.Name) and node.id == "os"
-
-
-def _call_name(node: ast.Call) -> str:
-    func = node.func
-    if isinstance(func, ast.Name):
-        return func.id
-    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
-        return f"{func.value.id}.{func.attr}"
-    return ""
 
 
 def capped(report: SafetyReport, *, prompt: bool = False) -> float:
@@ -102,10 +46,6 @@ def _describe(report: SafetyReport) -> list[str]:
 
 def code_safety(code: str, language: str) -> Safety:
     report = analyse_code(code, language)
-    if is_python(language):
-        extra = _extra_python(code)
-        if extra:
-            report = build_report(list(report.findings) + extra)
     return Safety(capped(report), tuple(_describe(report)))
 
 

@@ -68,6 +68,13 @@ ENCODED_LITERAL = re.compile(r"^[A-Za-z0-9+/=_\-\s]+$|^(?:\\x[0-9a-fA-F]{2})+$|^
 LONG_LITERAL = 200
 DECODE_CODES = {"PY_DECODE"}
 EXEC_NAMES = {"eval", "exec", "compile"}
+# Attribute walks used to escape restricted interpreters (reach builtins, frames, globals).
+ESCAPE_ATTRS = {
+    "__subclasses__", "__globals__", "__builtins__", "__code__", "__mro__", "__bases__",
+    "__closure__", "f_globals", "f_back", "gi_frame",
+}  # fmt: skip
+ENVIRON_NAMES = {"os.environ", "os.environb", "os.getenv"}
+SENSITIVE_PATHS = ("/", "~", "..")  # absolute, home-relative or parent-relative file reads
 
 
 def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
@@ -138,6 +145,7 @@ class _Visitor(ast.NodeVisitor):
                     self.add("PY_COMPUTED_ATTR", H, node, f"{name}() reaches {node.args[1].value}")
             if name == "open" or name.endswith(".open") or name.endswith("write_text"):
                 self._file_write(node, name)
+                self._host_file(node, name)
             if name.endswith(("write_text", "write_bytes", ".unlink", ".rmdir")):
                 self.add("PY_FILE_WRITE", M, node, f"{name}: writes or deletes files")
         self.generic_visit(node)
@@ -152,6 +160,23 @@ class _Visitor(ast.NodeVisitor):
                 self.add("PY_FILE_WRITE", M, node, f"{name}() opens a file for writing")
         elif mode is not None:
             self.add("PY_FILE_WRITE", L, node, f"{name}() with a computed mode")
+
+    def _host_file(self, node: ast.Call, name: str) -> None:
+        path = node.args[0] if node.args else None
+        text = path.value if isinstance(path, ast.Constant) else None
+        if isinstance(text, str) and text.startswith(SENSITIVE_PATHS):
+            self.add("PY_FILE_READ", H, node, f"{name}() of a host path {text[:40]!r}")
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        if node.attr in ESCAPE_ATTRS:
+            self.add("PY_INTROSPECTION", H, node, f"{node.attr}: walks interpreter internals")
+        elif _dotted(node, self.aliases) in ENVIRON_NAMES:
+            self.add("PY_ENVIRON", H, node, "reads environment variables (secrets)")
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id == "__builtins__":
+            self.add("PY_INTROSPECTION", H, node, "__builtins__: reaches every builtin")
 
     def _is_decoded(self, node: ast.AST) -> bool:
         for sub in ast.walk(node):

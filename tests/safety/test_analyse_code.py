@@ -124,3 +124,25 @@ def test_bad_input_is_a_clear_error():
         analyse_code(None, "python")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="language"):
         analyse_code("x", 3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("source", "code"),
+    [
+        ("def f():\n    return open('/etc/passwd').read()\n", "PY_FILE_READ"),
+        ("def f():\n    return open('../secrets.txt').read()\n", "PY_FILE_READ"),
+        ("import os\n\ndef f():\n    return os.environ['API_KEY']\n", "PY_ENVIRON"),
+        ("import os as o\n\ndef f():\n    return o.getenv('TOKEN')\n", "PY_ENVIRON"),
+        ("def f():\n    return ().__class__.__bases__[0].__subclasses__()\n", "PY_INTROSPECTION"),
+        ("def f():\n    return __builtins__\n", "PY_INTROSPECTION"),
+    ],
+)
+def test_host_reads_secrets_and_interpreter_escapes_are_high(source, code):
+    report = analyse_code(source, "python")
+    found = [f for f in report.findings if f.code == code]
+    assert found and found[0].severity is Severity.HIGH, report.findings
+
+
+def test_reading_a_relative_data_file_is_not_a_host_read():
+    report = analyse_code("def f():\n    return open('data.txt').read()\n", "python")
+    assert not [f for f in report.findings if f.code == "PY_FILE_READ"]
