@@ -1,4 +1,4 @@
-"""The miner's intelligence engines behind `mycel_subnet.miner.engine.MinerEngine`: the honest
+"""The miner's intelligence engines behind `mycel_subnet.engines.interface.MinerEngine`: the honest
 PatternEngine (deterministic baseline, or with a local model first), the devnet's deliberately
 weak engines, and `build_engine` to choose one from settings."""
 

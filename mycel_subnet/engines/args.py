@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mycel_subnet.engines.codeinfo import Signature
-from mycel_subnet.miner.engine import EngineError
+from mycel_subnet.engines.interface import EngineError
 
 _ARGS = re.compile(r"""(?im)(?:^|[\s,;{])["']?args["']?\s*[:=]\s*(?=[\[{])""")
 _FACT_LINE = re.compile(r"(?m)^\s*([A-Za-z][A-Za-z0-9_ \-]{0,40}?)\s*[:=]\s*(\S.{0,400}?)\s*$")

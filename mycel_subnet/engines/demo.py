@@ -10,7 +10,7 @@ import threading
 import time
 from datetime import UTC, datetime
 
-from mycel_subnet.miner.engine import MinerEngine
+from mycel_subnet.engines.interface import MinerEngine
 from protocol import (
     EvaluatePatternRequest,
     EvaluatePatternResult,

@@ -12,9 +12,9 @@ import logging
 
 from mycel_subnet.config import MycelSettings
 from mycel_subnet.engines.demo import ConstantEngine, CopierEngine, RandomEngine, SlowEngine
+from mycel_subnet.engines.interface import EngineError, MinerEngine
 from mycel_subnet.engines.pattern_engine import PatternEngine
 from mycel_subnet.engines.warmup import warm_up
-from mycel_subnet.miner.engine import EngineError, MinerEngine
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from mycel_subnet.engines import judge as judging
 from mycel_subnet.engines.generate import GenerateOptions, generate
 from mycel_subnet.engines.inference import infer
+from mycel_subnet.engines.interface import EngineError
 from mycel_subnet.engines.quality import SandboxConfig, measure_quality
 from mycel_subnet.engines.relevance import relevance
 from mycel_subnet.engines.risk import Safety, pattern_safety
@@ -23,7 +24,6 @@ from mycel_subnet.engines.similarity import Similarity
 from mycel_subnet.engines.text import to_score
 from mycel_subnet.intelligence.embeddings import Embedder
 from mycel_subnet.intelligence.llm import Router
-from mycel_subnet.miner.engine import EngineError
 from mycel_subnet.sandbox import SandboxLimits
 from protocol import (
     EvaluatePatternRequest,

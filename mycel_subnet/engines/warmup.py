@@ -11,7 +11,7 @@ import logging
 import time
 from datetime import UTC, datetime
 
-from mycel_subnet.miner.engine import EngineError, MinerEngine
+from mycel_subnet.engines.interface import EngineError, MinerEngine
 from protocol import (
     CodeExample,
     CodeTemplate,

@@ -23,7 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import JSONResponse, Response
 
 from mycel_subnet.chain.types import MetagraphSnapshot
-from mycel_subnet.miner.engine import EngineError, MinerEngine
+from mycel_subnet.engines.interface import EngineError, MinerEngine
 from mycel_subnet.miner.limits import ServiceLimits
 from mycel_subnet.miner.metrics import MinerMetrics
 from mycel_subnet.transport.admission import AdmissionController

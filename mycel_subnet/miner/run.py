@@ -21,8 +21,8 @@ from mycel_subnet.chain.port import ChainPort
 from mycel_subnet.chain.types import ChainErrorKind, MetagraphSnapshot
 from mycel_subnet.cli.exit_codes import ExitCode
 from mycel_subnet.config import MycelSettings
+from mycel_subnet.engines.interface import EngineError, MinerEngine
 from mycel_subnet.miner.app import build_app
-from mycel_subnet.miner.engine import EngineError, MinerEngine
 from mycel_subnet.miner.limits import ServiceLimits
 from mycel_subnet.miner.metagraph_cache import MetagraphCache
 from mycel_subnet.miner.metrics import MinerMetrics

@@ -17,7 +17,7 @@ from mycel_subnet.engines import (
     SlowEngine,
     build_engine,
 )
-from mycel_subnet.miner.engine import EngineError, MinerEngine
+from mycel_subnet.engines.interface import EngineError, MinerEngine
 from protocol import GeneratePatternRequest, InferenceRequest
 from tests.engines import builders as b
 

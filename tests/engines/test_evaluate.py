@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mycel_subnet.miner.engine import EngineError
+from mycel_subnet.engines.interface import EngineError
 from protocol import CodeTemplate, TestContext
 from protocol import limits as L
 from tests.engines import builders as b

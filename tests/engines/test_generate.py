@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from mycel_subnet.miner.engine import EngineError
+from mycel_subnet.engines.interface import EngineError
 from mycel_subnet.sandbox import run_tests
 from protocol import (
     CodeTemplate,

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from mycel_subnet.miner.engine import EngineError
+from mycel_subnet.engines.interface import EngineError
 from protocol import InferenceRequest
 from tests.engines import builders as b
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from mycel_subnet.engines.demo import ConstantEngine
+from mycel_subnet.engines.interface import EngineError
 from mycel_subnet.engines.warmup import warm_up
-from mycel_subnet.miner.engine import EngineError
 
 
 class _Recording(ConstantEngine):

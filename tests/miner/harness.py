@@ -22,8 +22,8 @@ import uvicorn
 from bittensor import http_auth
 
 from mycel_subnet.chain.types import MetagraphSnapshot, NeuronInfo
+from mycel_subnet.engines.interface import EngineError
 from mycel_subnet.miner.app import build_app
-from mycel_subnet.miner.engine import EngineError
 from mycel_subnet.miner.limits import ServiceLimits
 from mycel_subnet.miner.metagraph_cache import MetagraphCache
 from mycel_subnet.transport.policy import CallerPolicy

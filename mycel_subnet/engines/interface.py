@@ -1,4 +1,5 @@
-"""The one interface between the miner's transport and whatever answers the requests.
+"""The one interface between a miner's transport and whatever answers the requests (the validator
+runs the shipped reference engine through it too, without importing the miner).
 
 The HTTP service only knows `MinerEngine`; the local-LLM engine, the deterministic baseline and
 the devnet's deliberately weak engines all implement it. Engines are synchronous (model calls and
