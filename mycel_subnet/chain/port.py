@@ -26,6 +26,7 @@ U16_MAX = 65535
 
 _NAME_TO_KIND = {
     "SettingWeightsTooFast": ChainErrorKind.RATE_LIMITED,
+    "CommittingWeightsTooFast": ChainErrorKind.RATE_LIMITED,  # SetWeights' commit-reveal path
     "ServingRateLimitExceeded": ChainErrorKind.RATE_LIMITED,
     "HotKeyNotRegisteredInSubNet": ChainErrorKind.NOT_REGISTERED,
     "HotKeyNotRegisteredInNetwork": ChainErrorKind.NOT_REGISTERED,

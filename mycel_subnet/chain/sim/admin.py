@@ -80,6 +80,57 @@ def run_pending_epochs(chain: ChainLike) -> int:
     return open_chain(chain).head()
 
 
+def store_drand_pulse(chain: ChainLike, round_: int, signature: str | bytes) -> list[str]:
+    """Put drand quicknet round ``round_``'s signature on the chain, as pallet_drand's offchain
+    worker does on a node, and reveal the timelocked weight commits it opens now (those in
+    their reveal epoch). Returns the hotkeys whose weights were revealed. See
+    ``mycel_subnet.chain.sim.commit_reveal`` for why an offline sim has no pulses of its own."""
+    from mycel_subnet.chain.sim import commit_reveal
+
+    sim = open_chain(chain)
+    with sim.store.write() as conn:
+        block = sim.current_block(conn)
+        sim._run_pending(conn, block)
+        return commit_reveal.store_pulse(sim, conn, round_, signature, block)
+
+
+def fetch_drand_pulses(chain: ChainLike, fetch: Any = None) -> list[int]:
+    """Fetch the pulses pending commits wait for, once their rounds have been published.
+
+    ``fetch(round) -> signature hex`` defaults to ``bittensor_core.get_signature_for_round``,
+    which asks drand's HTTP API: this is the one sim function that uses the network, and only
+    when called. Returns the rounds stored.
+    """
+    import time
+
+    from bittensor import timelock
+
+    from mycel_subnet.chain.sim import commit_reveal
+
+    if fetch is None:
+        import bittensor_core
+
+        fetch = bittensor_core.get_signature_for_round
+    sim = open_chain(chain)
+    sim.sync()
+    with sim.store.read() as conn:
+        wanted = sorted(
+            {
+                int(r[0])
+                for r in conn.execute("SELECT DISTINCT reveal_round FROM timelocked_commits")
+                if commit_reveal.pulse(conn, int(r[0])) is None
+            }
+        )
+    published = timelock.current_round(time.time())
+    stored = []
+    for round_ in wanted:
+        if round_ > published:
+            continue
+        store_drand_pulse(sim, round_, fetch(round_))  # network I/O outside the write lock
+        stored.append(round_)
+    return stored
+
+
 def create_subnet(chain: ChainLike, owner_wallet: Any, *, fund_owner: bool = True) -> int:
     """Register and start a subnet owned by ``owner_wallet`` (coldkey + hotkey) via the SDK.
 

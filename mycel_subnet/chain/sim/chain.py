@@ -173,6 +173,8 @@ class SimChain:
         return False
 
     def _run_pending(self, conn: sqlite3.Connection, block: int) -> None:
+        from mycel_subnet.chain.sim import commit_reveal  # it builds on this module
+
         max_catchup = self.meta_int(conn, "max_catchup_epochs")
         per_block = self.meta_int(conn, "emission_per_block")
         rows = conn.execute(
@@ -187,7 +189,12 @@ class SimChain:
             at = row["last_epoch"] + max(0, due - max_catchup) * tempo
             while at + tempo <= block:
                 at += tempo
+                # commit-reveal: commits still waiting in their reveal epoch get another try
+                # before the epoch (a pulse may have come), the next epoch's after it
+                commit_reveal.reveal(self, conn, row["netuid"], at)
                 epoch_mod.run_subnet_epoch(conn, row["netuid"], at, per_block * tempo, hparams)
+                commit_reveal.count_epoch(conn, row["netuid"])
+                commit_reveal.reveal(self, conn, row["netuid"], at)
             conn.execute("UPDATE subnets SET last_epoch=? WHERE netuid=?", (at, row["netuid"]))
 
     # -- dispatch ---------------------------------------------------------------------
@@ -466,22 +473,45 @@ def _set_weights(chain, conn, block, index, signer, function, p) -> list[dict]:
     subnet = chain.require_subnet(conn, netuid)
     hp = json.loads(subnet["hparams"])
     if hp["commit_reveal_weights_enabled"]:
+        # plaintext weights are refused; commit_timelocked_mechanism_weights is the way in
         raise DispatchError("CommitRevealEnabled")
+    uid = store_weights(chain, conn, block, netuid, signer, dests, values, int(p["version_key"]))
+    return [_event("SubtensorModule", "WeightsSet", [netuid, uid], index)]
+
+
+def store_weights(
+    chain: SimChain,
+    conn: sqlite3.Connection,
+    block: int,
+    netuid: int,
+    signer: str,
+    dests: list[int],
+    values: list[int],
+    version_key: int,
+    *,
+    check_rate_limit: bool = True,
+) -> int:
+    """subtensor's ``do_set_mechanism_weights``: validate, store the row, stamp LastUpdate.
+
+    Shared by ``set_weights`` and the reveal of a timelocked commit (whose rate limit was
+    enforced when it was committed). Returns the signer's uid.
+    """
+    hp = json.loads(chain.require_subnet(conn, netuid)["hparams"])
     if len(dests) != len(values):
         raise DispatchError("WeightVecNotEqualSize")
     uid = chain.uid_of(conn, netuid, signer)
     if uid is None:
         raise DispatchError("HotKeyNotRegisteredInSubNet", detail=f"netuid {netuid}")
     version = int(hp["weights_version"])
-    if version != 0 and int(p["version_key"]) < version:
+    if version != 0 and int(version_key) < version:
         raise DispatchError(
-            "IncorrectWeightVersionKey", detail=f"got {p['version_key']}, subnet needs >= {version}"
+            "IncorrectWeightVersionKey", detail=f"got {version_key}, subnet needs >= {version}"
         )
     me = conn.execute(
         "SELECT last_update, validator_permit FROM neurons WHERE netuid=? AND uid=?", (netuid, uid)
     ).fetchone()
     limit = int(hp["weights_rate_limit"])
-    if me["last_update"] > 0 and block - me["last_update"] < limit:
+    if check_rate_limit and me["last_update"] > 0 and block - me["last_update"] < limit:
         raise DispatchError(
             "SettingWeightsTooFast",
             detail=f"last set {block - me['last_update']} blocks ago; limit {limit}",
@@ -514,7 +544,7 @@ def _set_weights(chain, conn, block, index, signer, function, p) -> list[dict]:
         (netuid, uid, json.dumps(row)),
     )
     conn.execute("UPDATE neurons SET last_update=? WHERE netuid=? AND uid=?", (block, netuid, uid))
-    return [_event("SubtensorModule", "WeightsSet", [netuid, uid], index)]
+    return uid
 
 
 def _add_stake(chain, conn, block, index, signer, function, p) -> list[dict]:
@@ -577,6 +607,12 @@ def _admin_setter(chain, conn, block, index, signer, function, p) -> list[dict]:
     return [_event("AdminUtils", "HyperparameterSet", {"netuid": netuid, "call": function}, index)]
 
 
+def _commit_timelocked(chain, conn, block, index, signer, function, p) -> list[dict]:
+    from mycel_subnet.chain.sim import commit_reveal
+
+    return commit_reveal.commit(chain, conn, block, index, signer, function, p)
+
+
 _HANDLERS = {
     ("SubtensorModule", "burned_register"): _burned_register,
     ("SubtensorModule", "register_network"): _register_network,
@@ -584,6 +620,8 @@ _HANDLERS = {
     ("SubtensorModule", "serve_axon"): _serve_axon,
     ("SubtensorModule", "set_weights"): _set_weights,
     ("SubtensorModule", "set_mechanism_weights"): _set_weights,
+    ("SubtensorModule", "commit_timelocked_mechanism_weights"): _commit_timelocked,
+    ("SubtensorModule", "commit_timelocked_weights"): _commit_timelocked,
     ("SubtensorModule", "add_stake"): _add_stake,
     ("SubtensorModule", "add_stake_limit"): _add_stake,
     ("Balances", "transfer_keep_alive"): _transfer,

@@ -74,6 +74,7 @@ ADMIN_SETTERS: dict[str, str] = {
     "sudo_set_serving_rate_limit": "serving_rate_limit",
     "sudo_set_max_allowed_uids": "max_allowed_uids",
     "sudo_set_commit_reveal_weights_enabled": "commit_reveal_weights_enabled",
+    "sudo_set_commit_reveal_weights_interval": "commit_reveal_period",
     "sudo_set_liquid_alpha_enabled": "liquid_alpha_enabled",
     "sudo_set_network_registration_allowed": "registration_allowed",
     "sudo_set_yuma3_enabled": "yuma3_enabled",

@@ -11,6 +11,7 @@ import json
 import sqlite3
 from typing import Any
 
+from mycel_subnet.chain.sim import commit_reveal
 from mycel_subnet.chain.sim.chain import SimChain
 from mycel_subnet.chain.sim.epoch import stakes_by_uid
 from mycel_subnet.chain.sim.params import RAO_PER_TAO, U16_MAX, tagged
@@ -90,6 +91,10 @@ def query(chain: SimChain, conn: sqlite3.Connection, module: str, item: str, par
         return chain.timestamp_ms(conn, chain.current_block(conn))
     if (module, item) == ("MevShield", "NextKey"):
         return None  # the sim has no MEV shield pallet; the SDK then submits in the clear
+    if (module, item) == ("Drand", "LastStoredRound"):
+        return commit_reveal.last_stored_round(conn)
+    if (module, item) == ("Drand", "Pulses"):
+        return commit_reveal.pulse_record(conn, int(p[0]))
     if module != "SubtensorModule":
         raise NotImplementedError(f"the sim chain does not model storage {module}.{item}")
     if item in _HPARAM_ITEMS:
@@ -97,6 +102,13 @@ def query(chain: SimChain, conn: sqlite3.Connection, module: str, item: str, par
         return hp.get(_HPARAM_ITEMS[item]) if hp else None
     if item == "NetworksAdded":
         return chain.subnet(conn, p[0]) is not None
+    if item in _EPOCH_ITEMS:
+        return _epoch_item(chain, conn, item, int(p[0]))
+    if item == "CommitRevealWeightsVersion":
+        return commit_reveal.COMMIT_REVEAL_VERSION
+    if item == "TimelockedWeightCommits":  # keyed (mechanism index, epoch); mechanism 0 only
+        commits = dict(commit_reveal.pending_commits(conn, int(p[0])))
+        return commits.get(int(p[1]), [])
     if item == "TotalNetworks":
         return conn.execute("SELECT COUNT(*) FROM subnets").fetchone()[0]
     if item in ("SubnetOwner", "SubnetOwnerHotkey", "SubnetLocked", "NetworkRegisteredAt"):
@@ -168,9 +180,31 @@ def query_map(
             (r["netuid"], json.loads(r["hparams"])["tempo"])
             for r in conn.execute("SELECT netuid, hparams FROM subnets")
         ]
+    if (module, item) == ("SubtensorModule", "Weights"):
+        rows = conn.execute("SELECT uid, row FROM weights WHERE netuid=? ORDER BY uid", (p[0],))
+        return [(r[0], [tuple(pair) for pair in json.loads(r[1])]) for r in rows]
+    if (module, item) == ("SubtensorModule", "TimelockedWeightCommits"):
+        return commit_reveal.pending_commits(conn, int(p[0]))
     if module == "Commitments" and item in ("CommitmentOf", "RevealedCommitments"):
         return []  # the sim has no Commitments pallet state: nobody can have committed
     raise NotImplementedError(f"the sim chain does not model storage map {module}.{item}")
+
+
+_EPOCH_ITEMS = ("SubnetEpochIndex", "LastEpochBlock", "PendingEpochAt", "BlocksSinceLastStep")
+
+
+def _epoch_item(chain: SimChain, conn: sqlite3.Connection, item: str, netuid: int) -> int | None:
+    """The epoch schedule state the SDK reads to pick a commit's drand reveal round."""
+    row = chain.subnet(conn, netuid)
+    if row is None:
+        return None
+    if item == "SubnetEpochIndex":
+        return commit_reveal.epoch_index(conn, netuid)
+    if item == "LastEpochBlock":
+        return int(row["last_epoch"])
+    if item == "PendingEpochAt":
+        return 0  # the sim has no owner-triggered epochs
+    return max(0, chain.current_block(conn) - int(row["last_epoch"]))
 
 
 def _axon(conn: sqlite3.Connection, netuid: int, hotkey: str) -> dict | None:

@@ -76,6 +76,20 @@ CREATE TABLE IF NOT EXISTS weights (
     netuid INTEGER NOT NULL, uid INTEGER NOT NULL, row TEXT NOT NULL, PRIMARY KEY (netuid, uid)
 );
 CREATE TABLE IF NOT EXISTS bonds (netuid INTEGER PRIMARY KEY, n INTEGER NOT NULL, data BLOB);
+CREATE TABLE IF NOT EXISTS subnet_epochs (
+    netuid INTEGER PRIMARY KEY, epoch_index INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS timelocked_commits (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    netuid INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    hotkey TEXT NOT NULL,
+    commit_block INTEGER NOT NULL,
+    ciphertext BLOB NOT NULL,
+    reveal_round INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS timelocked_commits_epoch ON timelocked_commits (netuid, epoch);
+CREATE TABLE IF NOT EXISTS drand_pulses (round INTEGER PRIMARY KEY, signature TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (block INTEGER NOT NULL, record TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_block ON events (block);
 """
