@@ -83,10 +83,22 @@ class ModelSettings(_Section):
 
 
 class MinerSettings(_Section):
-    engine: Literal["llm", "baseline", "random", "constant", "slow", "copier"] = Field(
+    engine: Literal[
+        "reference",
+        "search",
+        "deep",
         "llm",
-        description="llm: local model first; baseline: deterministic, no model; "
-        "random/constant/slow/copier: deliberately weak engines for the devnet",
+        "baseline",
+        "random",
+        "constant",
+        "refuse",
+        "slow",
+        "copier",
+    ] = Field(
+        "llm",
+        description="the honest ladder: reference (the validator's floor; baseline is its old "
+        "name), search, deep, llm (deep + the local model); random/constant/refuse/slow/copier: "
+        "deliberately weak engines for the devnet",
     )
     max_in_flight: int = Field(8, ge=1, le=1024)
     max_body_bytes: int = Field(1_048_576, ge=1024, le=16 * 1_048_576)
@@ -109,6 +121,24 @@ class ValidatorSettings(_Section):
     state_dir: Path = Path("~/.mycel/validator")
     max_response_bytes: int = Field(1_048_576, ge=1024)
     metrics_port: Port | None = None
+    reward_floor: float = Field(
+        0.2, gt=0.0, lt=1.0, description="reward for matching the reference engine, per task"
+    )
+    below_power: float = Field(
+        3.0, ge=1.0, le=10.0, description="how sharply reward falls below the reference"
+    )
+    sharpen_power: float = Field(
+        2.0, ge=1.0, le=8.0, description="weights = moving average ** power (1: proportional)"
+    )
+    floor_policy: Literal["equal", "burn"] = Field(
+        "equal",
+        description="when no miner beats the floor: 'equal' weights them as scored, 'burn' "
+        "gives all weight to validator.burn_uid (the owner's uid, as subnets burn)",
+    )
+    burn_uid: int = Field(0, ge=0, le=65535, description="uid that gets the weight on 'burn'")
+    grading_budget_s: float = Field(
+        3.0, gt=0.0, le=60.0, description="sandbox seconds one miner's answers may cost a step"
+    )
 
 
 class NearSettings(_Section):

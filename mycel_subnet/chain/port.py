@@ -312,5 +312,10 @@ class ChainPort:
             if self._client is not None:
                 try:
                     self._client.close()
+                    # The SDK stops its private event loop but never closes it; closed here,
+                    # its finaliser cannot print a traceback at interpreter exit.
+                    loop = getattr(getattr(self._client, "_loop_thread", None), "_loop", None)
+                    if loop is not None and not loop.is_running() and not loop.is_closed():
+                        loop.close()
                 finally:
                     self._client = None

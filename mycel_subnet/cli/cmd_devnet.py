@@ -12,12 +12,12 @@ from mycel_subnet.devnet.plan import ALL_ENGINES, DEFAULT_ENGINES, DevnetPlan, d
 DESCRIPTION = """\
 Run the Mycel subnet on this machine, with no outside service: a throwaway embedded chain
 (bittensor's own SDK code on the 'sim' chain), a subnet, N miners as separate processes with
-different engines (the local model, the deterministic baseline, and deliberately weak or
-dishonest ones), and a validator that challenges them, scores them and sets weights. After K
-epochs it stops everything and writes a table, a PNG chart and a JSON report.
+different engines (the honest capability ladder and deliberately dishonest ones), and a
+validator that challenges them, scores them against the reference engine's floor and sets
+weights. After K epochs it stops everything and writes a table, a PNG chart and a JSON report.
 
-Engines: llm (local model first), baseline (no model), random, constant, slow and copier
-(dishonest on purpose, so Yuma consensus has something to separate).
+Engines: deep, search, reference (the honest ladder, most capable first), llm (deep plus the
+local model), and random, constant, refuse, slow and copier (dishonest on purpose).
 """
 
 
@@ -28,8 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--miners", type=int, default=4, help="number of miners (default: 4)")
-    parser.add_argument("--epochs", type=int, default=3, help="epochs to run (default: 3)")
+    parser.add_argument("--miners", type=int, default=6, help="number of miners (default: 6)")
+    parser.add_argument("--epochs", type=int, default=6, help="epochs to run (default: 6)")
     parser.add_argument(
         "--block-time", type=float, default=0.5, help="seconds per block (default: 0.5)"
     )

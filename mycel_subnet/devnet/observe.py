@@ -125,4 +125,10 @@ class Observer:
     def finish(self, report: DevnetReport) -> None:
         report.queries = self.state.queries
         report.weight_sets = self.state.weight_sets
+        summaries = validator_state.miner_summaries(self._state_dir)
+        for row in report.final():
+            summary = summaries.get(row.uid)
+            if summary is not None:
+                row.accuracy, row.steps = summary.accuracy, summary.steps
+                row.duplicate_steps, row.reasons = summary.duplicate_steps, summary.reasons
         self.port.close()

@@ -6,18 +6,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-# The mix of miner engines, in the order miners are started. The first is the honest local-model
-# miner, the second the honest baseline; the rest are deliberately weak or dishonest so the
-# incentive mechanism has something to separate.
-DEFAULT_ENGINES = ("llm", "baseline", "random", "copier", "constant", "slow")
-DEMO_ENGINES = frozenset({"random", "constant", "slow", "copier"})
-ALL_ENGINES = frozenset({"llm", "baseline"}) | DEMO_ENGINES
+# The mix of miner engines, in the order miners are started: the honest capability ladder
+# (deep > search > reference, the shipped floor), then dishonest ones the incentive must push
+# to the bottom (a perturbed copy of the reference, random answers, a constant answer). "llm"
+# (deep plus the embedded model) is left out by default: on CPU it only adds load time.
+DEFAULT_ENGINES = ("deep", "search", "reference", "copier", "random", "constant")
+DEMO_ENGINES = frozenset({"random", "constant", "refuse", "slow", "copier"})
+ALL_ENGINES = frozenset({"llm", "deep", "search", "reference", "baseline"}) | DEMO_ENGINES
 
 
 @dataclass(frozen=True)
 class DevnetPlan:
-    miners: int = 4
-    epochs: int = 3
+    miners: int = 6
+    epochs: int = 6
     block_time_s: float = 0.5
     tempo: int = 20
     base_port: int = 18091

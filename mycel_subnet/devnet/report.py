@@ -9,6 +9,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+TASKS = ("evaluate_pattern", "generate_pattern", "inference")
+
 
 @dataclass
 class MinerRow:
@@ -22,6 +24,10 @@ class MinerRow:
     incentive: float = 0.0
     emission: float = 0.0  # TAO credited in the last epoch
     near_reward: float = 0.0  # reward mirrored to the NEAR registry (cumulative)
+    accuracy: dict[str, float] = field(default_factory=dict)  # mean accuracy per task type
+    duplicate_steps: int = 0  # steps in which it shared one reward with duplicates
+    steps: int = 0
+    reasons: list[str] = field(default_factory=list)  # why its low scores were low
 
 
 @dataclass
@@ -67,17 +73,23 @@ def render_table(report: DevnetReport) -> Table:
     for column in (
         "uid",
         "engine",
+        "eval acc",
+        "gen acc",
+        "infer acc",
+        "shared",
         "mean score",
         "weight",
         "incentive",
         "emission τ",
-        "NEAR reward",
+        "NEAR reward Σ",
     ):
         table.add_column(column, justify="right" if column != "engine" else "left")
     for m in sorted(report.final(), key=lambda m: -m.incentive):
         table.add_row(
             str(m.uid),
             m.engine,
+            *(f"{m.accuracy.get(task, 0.0):.2f}" for task in TASKS),
+            f"{m.duplicate_steps}/{m.steps}",
             f"{report.mean_score(m.uid):.3f}",
             f"{m.weight:.3f}",
             f"{m.incentive:.3f}",
@@ -85,6 +97,14 @@ def render_table(report: DevnetReport) -> Table:
             f"{m.near_reward:.4f}",
         )
     return table
+
+
+def render_reasons(report: DevnetReport) -> str:
+    """One line per miner: the most frequent reasons for its low-accuracy answers."""
+    lines = ["why low scores were low (most frequent first):"]
+    for m in sorted(report.final(), key=lambda m: -m.incentive):
+        lines.append(f"  uid {m.uid} {m.engine}: {'; '.join(m.reasons) or 'none'}")
+    return "\n".join(lines)
 
 
 def write_chart(report: DevnetReport, path: Path) -> None:
@@ -122,5 +142,14 @@ def write_report(report: DevnetReport, out_dir: Path, console: Console | None = 
     json_path.write_text(json.dumps(report.to_json(), indent=2))
     chart_path = out_dir / "scores.png"
     write_chart(report, chart_path)
-    (console or Console()).print(render_table(report))
+    console = console or Console()
+    wide = Console(width=max(console.width, 140), file=console.file, highlight=False)
+    wide.print(render_table(report))
+    console.print(render_reasons(report), highlight=False, markup=False)
+    console.print(
+        "accuracy per task from the validator's steps; shared: steps in which the miner split "
+        "one reward with miners giving the same answers (one engine); NEAR reward Σ: "
+        "cumulative reward mirrored to the registry",
+        highlight=False,
+    )
     return {"json": json_path, "chart": chart_path}

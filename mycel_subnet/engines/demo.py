@@ -1,16 +1,19 @@
 """Deliberately weak or dishonest engines for the devnet, so the incentive mechanism has
-something to separate: `random` (noise), `constant` (the same answer to everything), `slow` (an
-honest answer that arrives late) and `copier` (another miner's answers, passed off as its own;
-the validator's copy detection should catch it). None of these is for real use."""
+something to separate: `random` (noise), `constant` (the same answer to everything), `refuse`
+(never answers), `slow` (an honest answer that arrives late) and `copier` (the shipped reference
+engine's answers with cosmetic changes: scores nudged a point, variables renamed, a comment;
+the validator's duplicate detection should make it share the reference's reward, never beat
+it). None of these is for real use."""
 
 from __future__ import annotations
 
 import random
+import re
 import threading
 import time
 from datetime import UTC, datetime
 
-from mycel_subnet.engines.interface import MinerEngine
+from mycel_subnet.engines.interface import EngineError, MinerEngine
 from protocol import (
     EvaluatePatternRequest,
     EvaluatePatternResult,
@@ -133,11 +136,70 @@ class SlowEngine(_Delayed):
     name = "slow"
 
 
-class CopierEngine(_Delayed):
-    """Another engine's answers after a short delay: it stands for a miner that copies another
-    miner's responses instead of doing the work."""
+class RefuseEngine:
+    """Refuses every request (EngineError): what a miner that serves but never works earns."""
+
+    name = "refuse"
+
+    def evaluate_pattern(self, request: EvaluatePatternRequest) -> EvaluatePatternResult:
+        raise EngineError("refused")
+
+    def generate_pattern(self, request: GeneratePatternRequest) -> GeneratePatternResult:
+        return GeneratePatternResult(generated_pattern=None, refusal_reason="refused")
+
+    def inference(self, request: InferenceRequest) -> InferenceResult:
+        raise EngineError("refused")
+
+
+def _renamed(code: str) -> str:
+    """The same code with its local names changed and a comment added."""
+    import ast
+
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    names |= {a.arg for a in ast.walk(tree) if isinstance(a, ast.arg)}
+    out = code
+    for name in sorted(names, key=len, reverse=True):
+        if len(name) > 1 and name not in dir(__import__("builtins")):
+            out = re.sub(rf"\b{re.escape(name)}\b", f"{name}_v2", out)
+    return "# tidied up\n" + out
+
+
+class CopierEngine:
+    """Another engine's answers with cosmetic changes, passed off as its own work."""
 
     name = "copier"
 
-    def __init__(self, inner: MinerEngine, delay_s: float = 0.2) -> None:
-        super().__init__(inner, delay_s)
+    def __init__(self, inner: MinerEngine, delay_s: float = 0.05) -> None:
+        self.inner = inner
+        self.delay_s = delay_s
+
+    def evaluate_pattern(self, request: EvaluatePatternRequest) -> EvaluatePatternResult:
+        time.sleep(self.delay_s)
+        result = self.inner.evaluate_pattern(request).evaluation_result
+        nudged = {
+            dim: max(0, min(100, getattr(result, dim) + (1 if getattr(result, dim) < 50 else -1)))
+            for dim in ("relevance", "quality", "safety")
+        }
+        return EvaluatePatternResult(
+            evaluation_result=EvaluationResult(**nudged, rationale="my own careful review")
+        )
+
+    def generate_pattern(self, request: GeneratePatternRequest) -> GeneratePatternResult:
+        time.sleep(self.delay_s)
+        result = self.inner.generate_pattern(request)
+        pattern = result.generated_pattern
+        if pattern is None or pattern.solution.kind != "code_template":
+            return result
+        data = pattern.model_dump(mode="json", exclude={"id"})
+        data["solution"]["code"] = _renamed(pattern.solution.code)
+        data["creator"] = DEMO_CREATOR
+        return GeneratePatternResult(generated_pattern=LearnedPattern.model_validate(data))
+
+    def inference(self, request: InferenceRequest) -> InferenceResult:
+        time.sleep(self.delay_s)
+        result = self.inner.inference(request)
+        return InferenceResult(response=f" {result.response} ", patterns_used=result.patterns_used)

@@ -1,9 +1,13 @@
 """Build the miner's engine from settings (`--miner.engine`).
 
-"llm" needs a model: the router is built from `settings.model` (Ollama when a server answers,
-else transformers with the embedded SmolLM2, Anthropic only with a key) and the local model is
-loaded once here, so a miner that cannot load one fails at start with a clear message instead of
-answering every request worse than promised. Heavy imports happen only when needed.
+The honest ladder: "reference" (the shipped floor; "baseline" is its old name), "search" and
+"deep" (more testing and a deeper program search), and "llm" (deep, with the local model
+proposing code where the search finds nothing). Each answers task-space requests with the
+solver and hands anything else to the general PatternEngine. "llm" needs a model: the router
+is built from `settings.model` (Ollama when a server answers, else transformers with the
+embedded SmolLM2, Anthropic only with a key) and the local model is loaded once here, so a miner
+that cannot load one fails at start with a clear message instead of answering every request
+worse than promised. Heavy imports happen only when needed.
 """
 
 from __future__ import annotations
@@ -11,15 +15,24 @@ from __future__ import annotations
 import logging
 
 from mycel_subnet.config import MycelSettings
-from mycel_subnet.engines.demo import ConstantEngine, CopierEngine, RandomEngine, SlowEngine
+from mycel_subnet.engines.demo import (
+    ConstantEngine,
+    CopierEngine,
+    RandomEngine,
+    RefuseEngine,
+    SlowEngine,
+)
 from mycel_subnet.engines.interface import EngineError, MinerEngine
 from mycel_subnet.engines.pattern_engine import PatternEngine
+from mycel_subnet.engines.solver import BUDGETS, DEEP, REFERENCE, SolverEngine
+from mycel_subnet.engines.solver.proposer import ModelProposer
 from mycel_subnet.engines.warmup import warm_up
 
 log = logging.getLogger(__name__)
 
 SLOW_FRACTION = 0.6  # of the validator's timeout, slept by the "slow" engine
-ENGINES = ("llm", "baseline", "random", "constant", "slow", "copier")
+LADDER = ("reference", "search", "deep", "llm")
+ENGINES = (*LADDER, "baseline", "random", "constant", "refuse", "slow", "copier")
 
 
 def _embedder():
@@ -63,10 +76,16 @@ def build_engine(settings: MycelSettings, *, warm: bool = True) -> MinerEngine:
         return RandomEngine()
     if kind == "constant":
         return ConstantEngine()
+    if kind == "refuse":
+        return RefuseEngine()
     router = build_router_or_fail(settings, warm=warm) if kind == "llm" else None
-    honest = PatternEngine(router, _embedder())
+    general = PatternEngine(router, _embedder())
     if warm:
-        warm_up(honest)
+        warm_up(general)
+    if kind == "llm":
+        return SolverEngine(DEEP, general, name="llm", proposer=ModelProposer(router))
+    budget = BUDGETS.get(kind, REFERENCE)  # "baseline", "slow" and "copier" run the reference
+    honest = SolverEngine(budget, general, name="reference" if kind == "baseline" else None)
     if kind == "slow":
         return SlowEngine(honest, SLOW_FRACTION * settings.validator.timeout_s)
     if kind == "copier":

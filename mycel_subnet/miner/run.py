@@ -132,12 +132,15 @@ def _build_engine(settings: MycelSettings) -> MinerEngine:
 
 def prepare_miner(settings: MycelSettings, *, engine: MinerEngine | None = None) -> MinerRuntime:
     """Do every start-up step and return a runtime ready to ``serve()``; MinerStartupError."""
+    chain: ChainPort | None = None
     try:
         wallet = open_hotkey_wallet(settings)
         hotkey = wallet.hotkey.ss58_address
         chain = ChainPort(settings.subtensor.network, settings.netuid, wallet)
         graph, me = registered_neuron(chain, settings, hotkey)
     except StartupError as error:
+        if chain is not None:  # shut its event loop down now, not in a finalizer at exit
+            chain.close()
         raise MinerStartupError(error.code, str(error)) from None
     log.info("hotkey %s is uid %d on netuid %d", hotkey, me.uid, settings.netuid)
 

@@ -1,4 +1,5 @@
-"""One round of queries: every sampled miner gets every challenge, all at once, then grading.
+"""One round of queries: every sampled miner gets its own challenges and the shared ones, all
+at once, then grading.
 
 Each request has its own deadline and response-size cap (enforced by the transport client), so
 a miner that hangs, errors, answers garbage, signs wrongly or sends too much scores zero for
@@ -24,6 +25,7 @@ from mycel_subnet.chain.types import MetagraphSnapshot
 from mycel_subnet.transport.client import QueryOutcome, query_miner
 from mycel_subnet.validator.challenges import Round
 from mycel_subnet.validator.challenges.base import Challenge, CodeChecker, Grade
+from mycel_subnet.validator.challenges.checker import BudgetedChecker, GradingBudgetExceeded
 from mycel_subnet.validator.scoring import TaskResult
 from protocol import ClaySynapse
 
@@ -106,6 +108,8 @@ def _result_of(outcome: QueryOutcome) -> Any | None:
 def _grade(challenge: Challenge, results: list[Any | None], checker: CodeChecker) -> Grade:
     try:
         return challenge.grade(results, checker)
+    except GradingBudgetExceeded as error:
+        return Grade(0.0, str(error))
     except Exception as error:  # a grading bug must cost this answer, not the step
         log.exception("grading %s failed", challenge.task)
         return Grade(0.0, f"grading error: {type(error).__name__}")
@@ -120,18 +124,21 @@ async def run_round(
     timeout_s: float,
     max_response_bytes: int,
     http: httpx.AsyncClient | None = None,
+    grading_budget_s: float | None = None,
 ) -> RoundOutcome:
-    """Query every target with every challenge concurrently, then grade every answer."""
+    """Query every target with its challenges concurrently, then grade every answer."""
     outcome = RoundOutcome()
-    per_miner = sum(len(c.requests) for c in round_.challenges)
     started = time.monotonic()
-    clients = {t.uid: http or make_http_client(per_miner) for t in targets}
+    asked = {t.uid: await asyncio.to_thread(round_.for_miner, t.uid) for t in targets}
+    clients = {
+        t.uid: http or make_http_client(sum(len(c.requests) for c in asked[t.uid])) for t in targets
+    }
     try:
         jobs = []
         keys = []
         for target in targets:
             client = clients[target.uid]
-            for index, challenge in enumerate(round_.challenges):
+            for index, challenge in enumerate(asked[target.uid]):
                 for request in challenge.requests:
                     jobs.append(
                         _ask(client, wallet, target, request, timeout_s, max_response_bytes)
@@ -149,14 +156,19 @@ async def run_round(
         outcome.queries["ok" if answer.ok else str(answer.error or "error")] += 1
 
     grade_start = time.monotonic()
+    budgets: dict[int, CodeChecker] = {}
     pending = []
     for (uid, index), replies in grouped.items():
-        challenge = round_.challenges[index]
+        challenge = asked[uid][index]
+        if uid not in budgets:
+            budgets[uid] = (
+                BudgetedChecker(checker, grading_budget_s) if grading_budget_s else checker
+            )
         results = [_result_of(reply) for reply in replies]
-        job = asyncio.to_thread(_grade, challenge, results, checker)
-        pending.append((uid, challenge, replies, job))
+        job = asyncio.to_thread(_grade, challenge, results, budgets[uid])
+        pending.append((uid, index, challenge, replies, job))
     grades = await asyncio.gather(*(job for *_, job in pending))
-    for (uid, challenge, replies, _), grade in zip(pending, grades, strict=True):
+    for (uid, index, challenge, replies, _), grade in zip(pending, grades, strict=True):
         latency = max(reply.latency_s for reply in replies)
         errors = [f"{r.error}: {r.detail}"[:200] for r in replies if not r.ok]
         outcome.results.append(
@@ -166,9 +178,11 @@ async def run_round(
                 accuracy=grade.accuracy,
                 latency_s=latency,
                 received_at=started + latency,
-                content_key=grade.content_key,
                 detail=grade.detail,
                 errors=errors,
+                tier=challenge.tier,
+                shared_key=f"{challenge.task}:{index}" if challenge.shared else None,
+                fingerprint=grade.fingerprint,
             )
         )
     outcome.grade_seconds = time.monotonic() - grade_start

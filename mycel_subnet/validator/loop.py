@@ -1,8 +1,10 @@
 """The validator's step and its forever loop.
 
 A step: read the metagraph, sample serving miners, build the round's challenges from a fresh
-secret seed, query and grade, zero copies, commit the rewards into the moving averages (one
-transaction), then set weights if the chain allows it and mirror the rewards. An error in a
+secret seed (private instances per miner plus shared ones), query and grade while the reference
+engine answers its own sample (the floor), find miners that run one engine, turn values into
+rewards relative to the floor, commit them into the moving averages (one transaction), then
+set weights (sharpened) if the chain allows it and mirror the rewards. An error in a
 step is logged with its traceback and the loop goes on; only a stop signal ends it.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 import secrets
@@ -20,16 +23,24 @@ from typing import Any
 
 from mycel_subnet.validator.challenges import SandboxChecker, build_round
 from mycel_subnet.validator.challenges.base import CodeChecker
+from mycel_subnet.validator.duplicates import duplicate_groups, mark_duplicates
 from mycel_subnet.validator.forward import RoundOutcome, run_round, select_targets
 from mycel_subnet.validator.metrics import ValidatorMetrics
 from mycel_subnet.validator.mirror import RewardMirror
-from mycel_subnet.validator.scoring import mark_copies, miner_rewards
+from mycel_subnet.validator.reference import ReferenceBaseline
+from mycel_subnet.validator.scoring import (
+    RewardPolicy,
+    miner_rewards,
+    score_from_values,
+    step_values,
+)
 from mycel_subnet.validator.steplog import StepLog
 from mycel_subnet.validator.store import SCORES_FILE, ScoreStore, StepRecord
 from mycel_subnet.validator.wandb_log import WandbLogger
-from mycel_subnet.validator.weights import WeightAttempt, WeightSetter
+from mycel_subnet.validator.weights import WeightAttempt, WeightPolicy, WeightSetter
 
 log = logging.getLogger(__name__)
+REFERENCE_META = "reference_values"
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,9 @@ class ValidatorConfig:
     max_response_bytes: int
     state_dir: Path
     version_key: int
+    reward: RewardPolicy = field(default_factory=RewardPolicy)
+    weights: WeightPolicy = field(default_factory=WeightPolicy)
+    grading_budget_s: float = 3.0
 
 
 @dataclass
@@ -54,6 +68,8 @@ class StepReport:
     durations: dict[str, float] = field(default_factory=dict)
     challenges: tuple[str, ...] = ()
     mirrored: dict[str, float] = field(default_factory=dict)  # hotkey -> reward mirrored
+    reference: dict[str, float] = field(default_factory=dict)  # the floor's task values
+    duplicates: list[set[int]] = field(default_factory=list)
 
 
 class Validator:
@@ -69,6 +85,7 @@ class Validator:
         metrics: ValidatorMetrics | None = None,
         wandb: WandbLogger | None = None,
         checker: CodeChecker | None = None,
+        reference: ReferenceBaseline | None = None,
     ) -> None:
         self.config = config
         self.wallet = wallet
@@ -80,8 +97,13 @@ class Validator:
         self.checker = checker or SandboxChecker()
         self.store = ScoreStore(Path(config.state_dir) / SCORES_FILE, config.alpha)
         self.steplog = StepLog(config.state_dir)
-        self.weights = WeightSetter(chain, self.hotkey, config.version_key)
+        self.weights = WeightSetter(chain, self.hotkey, config.version_key, config.weights)
         self.step_no = self.store.last_step()
+        self.reference = reference or ReferenceBaseline()
+        saved = self.store.meta(REFERENCE_META)
+        if saved:
+            with contextlib.suppress(ValueError, TypeError):
+                self.reference = ReferenceBaseline(self.reference.engine, prior=json.loads(saved))
         self._rng = random.Random(secrets.randbits(64))
 
     def close(self) -> None:
@@ -91,34 +113,52 @@ class Validator:
         started = time.monotonic()
         graph = await asyncio.to_thread(self.chain.metagraph)
         hotkeys = {n.uid: n.hotkey for n in graph.neurons}
-        coldkeys = {n.uid: n.coldkey for n in graph.neurons}
         targets = select_targets(graph, self.hotkey, self.config.sample_size, self._rng)
-        round_ = build_round()
-        outcome = await run_round(
-            round_,
-            targets,
-            wallet=self.wallet,
-            checker=self.checker,
-            timeout_s=self.config.timeout_s,
-            max_response_bytes=self.config.max_response_bytes,
-        )
-        mark_copies(outcome.results, coldkeys)
-        rewards = miner_rewards(
-            outcome.results, [t.uid for t in targets], self.config.timeout_s,
-            len(round_.challenges),
+        round_ = await asyncio.to_thread(build_round)
+        floor_job = asyncio.to_thread(
+            self.reference.measure, round_.reference_sample(), self.checker,
+            self.config.timeout_s,
         )  # fmt: skip
+        outcome, floor = await asyncio.gather(
+            run_round(
+                round_,
+                targets,
+                wallet=self.wallet,
+                checker=self.checker,
+                timeout_s=self.config.timeout_s,
+                max_response_bytes=self.config.max_response_bytes,
+                grading_budget_s=self.config.grading_budget_s,
+            ),
+            floor_job,
+        )
+        groups = duplicate_groups(outcome.results)
+        mark_duplicates(outcome.results, groups)
+        rewards = miner_rewards(
+            outcome.results, [t.uid for t in targets], self.config.timeout_s, floor,
+            self.config.reward, groups,
+        )  # fmt: skip
+        values = step_values(
+            outcome.results, [t.uid for t in targets], self.config.timeout_s, floor, groups
+        )
+        await asyncio.to_thread(self.store.set_meta, REFERENCE_META, json.dumps(floor))
         step_no = self.step_no + 1
-        record = StepRecord(step_no, graph.block, round_.seed, time.monotonic() - started, rewards)
+        record = StepRecord(
+            step_no, graph.block, round_.seed, time.monotonic() - started, rewards, values
+        )
         commit_start = time.monotonic()
-        scores = await asyncio.to_thread(self.store.commit_step, record, hotkeys)
+        policy = self.config.reward
+        scores = await asyncio.to_thread(
+            self.store.commit_step, record, hotkeys,
+            lambda averaged: score_from_values(averaged, floor, policy),
+        )  # fmt: skip
         self.step_no = step_no
         committed = time.monotonic()
 
         attempt, mirrored = await self._set_weights(graph, scores)
         report = StepReport(
             step=step_no, block=graph.block, rewards=rewards, scores=scores, weights=attempt,
-            outcome=outcome, challenges=tuple(c.summary for c in round_.challenges),
-            mirrored=mirrored,
+            outcome=outcome, challenges=tuple(c.summary for c in round_.shared),
+            mirrored=mirrored, reference=floor, duplicates=groups,
             durations={
                 "query_s": outcome.query_seconds, "grade_s": outcome.grade_seconds,
                 "commit_s": committed - commit_start, "weights_s": time.monotonic() - committed,
@@ -159,13 +199,14 @@ class Validator:
                 "uids": attempt.uids, "weights": [round(w, 6) for w in attempt.weights],
                 "error": str(attempt.error) if attempt.error else None,
             }  # fmt: skip
-        tasks: dict[str, dict[str, Any]] = {}
+        tasks: dict[str, list[dict[str, Any]]] = {}
         for result in report.outcome.results:
-            tasks.setdefault(str(result.uid), {})[result.task] = {
-                "accuracy": round(result.accuracy, 4), "latency_s": round(result.latency_s, 3),
-                "detail": result.detail[:160], "errors": result.errors[:2],
-                "copied_from": result.copied_from,
-            }  # fmt: skip
+            tasks.setdefault(str(result.uid), []).append({
+                "task": result.task, "tier": result.tier, "shared": result.shared_key is not None,
+                "accuracy": round(result.accuracy, 4), "value": round(result.value, 4),
+                "latency_s": round(result.latency_s, 3), "detail": result.detail[:160],
+                "errors": result.errors[:2], "duplicates": result.duplicates,
+            })  # fmt: skip
         self.steplog.append({
             "step": report.step, "block": report.block, "ts": round(time.time(), 3),
             "rewards": {str(k): round(v, 6) for k, v in report.rewards.items()},
@@ -173,6 +214,8 @@ class Validator:
             "queries": sum(report.outcome.queries.values()),
             "query_outcomes": dict(report.outcome.queries), "weights": weights, "tasks": tasks,
             "near_rewards": {k: round(v, 6) for k, v in report.mirrored.items()},
+            "reference": {k: round(v, 4) for k, v in report.reference.items()},
+            "duplicate_groups": [sorted(g) for g in report.duplicates],
             "durations": {k: round(v, 4) for k, v in report.durations.items()},
         })  # fmt: skip
         if self.metrics is not None:
@@ -194,10 +237,19 @@ class Validator:
                                                              strict=True)})  # fmt: skip
             self.wandb.log(data, step=report.step)
         log.info(
-            "step %d at block %d: %d miners, queries %s, weights %s, %.2fs",
+            "step %d at block %d: %d miners, queries %s, floor %s, duplicates %s, weights %s, "
+            "%.2fs",
             report.step, report.block, len(report.rewards), dict(report.outcome.queries),
+            {k[:4]: round(v, 2) for k, v in report.reference.items()},
+            [sorted(g) for g in report.duplicates] or "none",
             attempt.status if attempt else "-", report.durations["step_s"],
         )  # fmt: skip
+        for uid, reward in sorted(report.rewards.items()):
+            mine = [r for r in report.outcome.results if r.uid == uid]
+            why = "; ".join(
+                f"{r.task[:4]} t{r.tier} {r.accuracy:.2f} {r.detail[:60]}" for r in mine
+            )
+            log.info("uid %d reward %.3f: %s", uid, reward, why)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Step until `stop` is set; a failing step is logged and the next one runs."""

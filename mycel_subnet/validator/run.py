@@ -21,8 +21,10 @@ from mycel_subnet.validator.lock import AlreadyRunning, validator_lock
 from mycel_subnet.validator.loop import Validator, ValidatorConfig
 from mycel_subnet.validator.metrics import ValidatorMetrics
 from mycel_subnet.validator.mirror import build_mirror
+from mycel_subnet.validator.scoring import RewardPolicy
 from mycel_subnet.validator.spec import spec_version
 from mycel_subnet.validator.wandb_log import WandbLogger
+from mycel_subnet.validator.weights import WeightPolicy
 
 log = logging.getLogger("mycel.validator")
 
@@ -91,6 +93,9 @@ def run_validator(settings: MycelSettings) -> int:
             step_interval_s=vs.step_interval_s, alpha=vs.moving_average_alpha,
             max_response_bytes=vs.max_response_bytes, state_dir=state_dir,
             version_key=spec_version(),
+            reward=RewardPolicy(vs.reward_floor, vs.below_power),
+            weights=WeightPolicy(vs.sharpen_power, vs.reward_floor, vs.floor_policy, vs.burn_uid),
+            grading_budget_s=vs.grading_budget_s,
         )  # fmt: skip
         wandb = WandbLogger(
             settings.wandb.mode, settings.wandb.project, settings.wandb.entity,

@@ -11,7 +11,7 @@ import tomllib
 from functools import cache
 from pathlib import Path
 
-SPEC_VERSION = 1
+SPEC_VERSION = 2
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 

@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +36,12 @@ CREATE TABLE IF NOT EXISTS steps (
     rewards TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS task_values (
+    uid INTEGER NOT NULL,
+    task TEXT NOT NULL,
+    value REAL NOT NULL,
+    PRIMARY KEY (uid, task)
+);
 """
 
 
@@ -46,6 +52,8 @@ class StepRecord:
     seed: str
     duration_s: float
     rewards: Mapping[int, float]
+    # per-task values of this step per uid; with them, scores come from their moving averages
+    values: Mapping[int, Mapping[str, float]] | None = None
 
 
 class ScoreStore:
@@ -103,6 +111,8 @@ class ScoreStore:
         known = dict(conn.execute("SELECT uid, hotkey FROM scores").fetchall())
         gone = [uid for uid in known if uid not in hotkeys]
         conn.executemany("DELETE FROM scores WHERE uid=?", [(uid,) for uid in gone])
+        changed = [uid for uid in hotkeys if uid in known and known[uid] != hotkeys[uid]]
+        conn.executemany("DELETE FROM task_values WHERE uid=?", [(u,) for u in gone + changed])
         for uid, hotkey in hotkeys.items():
             if uid not in known:
                 conn.execute("INSERT INTO scores (uid, hotkey, score) VALUES (?, ?, 0.0)",
@@ -115,24 +125,69 @@ class ScoreStore:
         with self._tx() as conn:
             self._sync(conn, hotkeys)
 
-    def commit_step(self, record: StepRecord, hotkeys: Mapping[int, str]) -> dict[int, float]:
-        """Sync with the metagraph, fold this step's rewards into the averages, record the
-        step: one transaction. Returns the new scores."""
+    def task_values(self) -> dict[int, dict[str, float]]:
+        rows = self._query("SELECT uid, task, value FROM task_values")
+        out: dict[int, dict[str, float]] = {}
+        for uid, task, value in rows:
+            out.setdefault(int(uid), {})[str(task)] = float(value)
+        return out
+
+    def commit_step(
+        self,
+        record: StepRecord,
+        hotkeys: Mapping[int, str],
+        score_of: Callable[[Mapping[str, float]], float] | None = None,
+    ) -> dict[int, float]:
+        """Sync with the metagraph, fold this step into the averages, record the step: one
+        transaction. Returns the new scores.
+
+        With `record.values` and `score_of`, the per-task values are averaged and each score is
+        `score_of(averaged values)`; otherwise the scores average `record.rewards`.
+        """
         with self._tx() as conn:
             self._sync(conn, hotkeys)
-            for uid, reward in record.rewards.items():
-                if uid not in hotkeys:
-                    continue
-                conn.execute(
-                    "UPDATE scores SET score = ? * ? + (1 - ?) * score, updated_step=? WHERE uid=?",
-                    (self.alpha, float(reward), self.alpha, record.step, uid),
-                )
+            if record.values is not None and score_of is not None:
+                self._fold_values(conn, record, hotkeys, score_of)
+            else:
+                self._fold_rewards(conn, record, hotkeys)
             conn.execute(
                 "INSERT OR REPLACE INTO steps VALUES (?, ?, ?, ?, ?, ?)",
                 (record.step, record.block, record.seed, time.time(), record.duration_s,
                  json.dumps({str(k): v for k, v in record.rewards.items()})),
             )  # fmt: skip
         return self.scores()
+
+    def _fold_rewards(
+        self, conn: sqlite3.Connection, record: StepRecord, hotkeys: Mapping[int, str]
+    ) -> None:
+        for uid, reward in record.rewards.items():
+            if uid in hotkeys:
+                conn.execute(
+                    "UPDATE scores SET score = ? * ? + (1 - ?) * score, updated_step=? WHERE uid=?",
+                    (self.alpha, float(reward), self.alpha, record.step, uid),
+                )
+
+    def _fold_values(
+        self,
+        conn: sqlite3.Connection,
+        record: StepRecord,
+        hotkeys: Mapping[int, str],
+        score_of: Callable[[Mapping[str, float]], float],
+    ) -> None:
+        for uid, values in (record.values or {}).items():
+            if uid not in hotkeys:
+                continue
+            old = dict(conn.execute("SELECT task, value FROM task_values WHERE uid=?", (uid,)))
+            new = {t: self.alpha * float(v) + (1 - self.alpha) * old.get(t, 0.0)
+                   for t, v in values.items()}  # fmt: skip
+            conn.executemany(
+                "INSERT OR REPLACE INTO task_values VALUES (?, ?, ?)",
+                [(uid, t, v) for t, v in new.items()],
+            )
+            conn.execute(
+                "UPDATE scores SET score=?, updated_step=? WHERE uid=?",
+                (float(score_of({**old, **new})), record.step, uid),
+            )
 
     def set_meta(self, key: str, value: str) -> None:
         with self._tx() as conn:

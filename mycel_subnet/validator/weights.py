@@ -39,6 +39,24 @@ class WeightAttempt:
 U16_STEP = 1 / 65535  # the smallest weight that survives the chain's u16 quantisation
 
 
+@dataclass(frozen=True)
+class WeightPolicy:
+    """How moving averages become weight mass (settings under `validator.`)."""
+
+    sharpen_power: float = 2.0
+    floor: float = 0.2
+    floor_policy: str = "equal"  # or "burn"
+    burn_uid: int = 0
+
+
+def shaped_scores(scores: Mapping[int, float], policy: WeightPolicy) -> dict[int, float]:
+    """Scores raised to `sharpen_power` (as SN1 and Affine sharpen toward the best); with the
+    "burn" policy and nobody above the floor, all mass goes to `burn_uid`."""
+    if policy.floor_policy == "burn" and not any(s > policy.floor for s in scores.values()):
+        return {policy.burn_uid: 1.0}
+    return {uid: max(0.0, s) ** policy.sharpen_power for uid, s in scores.items()}
+
+
 def normalised_weights(
     scores: Mapping[int, float],
     graph: MetagraphSnapshot,
@@ -98,10 +116,13 @@ def cannot_set_reason(graph: MetagraphSnapshot, hp: Hyperparameters, hotkey: str
 class WeightSetter:
     """Decides when to set weights and sets them through the ChainPort."""
 
-    def __init__(self, chain: Any, hotkey: str, version_key: int) -> None:
+    def __init__(
+        self, chain: Any, hotkey: str, version_key: int, policy: WeightPolicy | None = None
+    ) -> None:
         self.chain = chain
         self.hotkey = hotkey
         self.version_key = int(version_key)
+        self.policy = policy or WeightPolicy()
         self.last_set_block: int | None = None
         self._last_reason: str | None = None
 
@@ -136,8 +157,9 @@ class WeightSetter:
             return WeightAttempt("not_due", "weights rate limit not yet passed", block)
         me = graph.by_hotkey(self.hotkey)
         uids, weights = normalised_weights(
-            scores, graph, {me.uid} if me else set(), hp.min_allowed_weights
-        )
+            shaped_scores(scores, self.policy), graph, {me.uid} if me else set(),
+            hp.min_allowed_weights,
+        )  # fmt: skip
         if not uids:
             return WeightAttempt("empty", "no miner has a positive score yet", block)
         result = self.chain.set_weights(uids, weights, self.version_key)

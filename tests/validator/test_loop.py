@@ -23,7 +23,12 @@ from mycel_subnet.chain.types import (
 )
 from mycel_subnet.validator.loop import Validator, ValidatorConfig
 from mycel_subnet.validator.mirror import LocalRewardLog, MirrorChain
-from mycel_subnet.validator.weights import WeightSetter, normalised_weights
+from mycel_subnet.validator.weights import (
+    WeightPolicy,
+    WeightSetter,
+    normalised_weights,
+    shaped_scores,
+)
 
 ME = "5Validator"
 HP = Hyperparameters(tempo=10, weights_rate_limit=5, weights_version=0, max_weight_limit=1.0,
@@ -103,7 +108,8 @@ def test_weight_setter_checks_permit_rate_limit_and_version(caplog):
     done = setter.attempt(_graph(), HP, scores, 20)
     assert done.ok and len(chain.calls) == 1
     uids, weights, version = chain.calls[0]
-    assert uids == [1, 2] and weights == pytest.approx([0.75, 0.25]) and version == 3  # not self
+    # Not self; scores squared by the default policy: 0.3^2 : 0.1^2.
+    assert uids == [1, 2] and weights == pytest.approx([0.9, 0.1]) and version == 3
     assert setter.attempt(_graph(block=22), HP, scores, 22).status == "not_due"
     assert setter.attempt(_graph(block=25), HP, scores, 25).ok
     rich = HP.__class__(**{**HP.__dict__, "min_stake_for_permit": 100.0})
@@ -111,6 +117,20 @@ def test_weight_setter_checks_permit_rate_limit_and_version(caplog):
     # The chain's own record of our last update counts too (e.g. after a restart).
     fresh = WeightSetter(chain, ME, version_key=3)
     assert fresh.attempt(_graph(block=30, last_update=28), HP, scores, 30).status == "not_due"
+
+
+def test_the_weight_policy_shapes_scores_before_they_are_normalised():
+    chain = ScriptedChain(failures=0)
+    linear = WeightSetter(chain, ME, version_key=3, policy=WeightPolicy(sharpen_power=1.0))
+    assert linear.attempt(_graph(), HP, {0: 0.9, 1: 0.3, 2: 0.1}, 20).ok
+    assert chain.calls[0][1] == pytest.approx([0.75, 0.25])
+    cubed = shaped_scores({1: 0.5, 2: -0.1}, WeightPolicy(sharpen_power=3.0))
+    assert cubed == pytest.approx({1: 0.125, 2: 0.0})
+    burn = WeightPolicy(floor=0.2, floor_policy="burn", burn_uid=7)
+    assert shaped_scores({1: 0.2, 2: 0.1}, burn) == {7: 1.0}  # nobody above the floor
+    assert shaped_scores({1: 0.3, 2: 0.1}, burn) == pytest.approx({1: 0.09, 2: 0.01})
+    equal = WeightPolicy(floor=0.2)
+    assert shaped_scores({1: 0.2, 2: 0.1}, equal) == pytest.approx({1: 0.04, 2: 0.01})
 
 
 def test_a_refused_weight_setting_is_reported_with_its_reason():

@@ -20,6 +20,8 @@ import pytest
 
 from mycel_subnet.chain.port import ChainPort
 from mycel_subnet.engines.pattern_engine import PatternEngine
+from mycel_subnet.engines.solver import REFERENCE, SolverEngine
+from mycel_subnet.validator.scoring import SHARE, RewardPolicy, score_from_values
 from mycel_subnet.validator.steplog import read_steps
 from tests.validator.servers import miner_app, serve
 
@@ -59,12 +61,26 @@ def _wait_steps(state_dir: Path, count: int, proc: subprocess.Popen, log: Path, 
     pytest.fail(f"no {count} steps within {limit}s:\n{log.read_text()[-3000:]}")
 
 
-def _db_state(state_dir: Path) -> tuple[int, dict[int, float], str]:
+def _db_state(state_dir: Path) -> tuple[int, dict[int, float], dict[int, dict[str, float]], str]:
+    """The last committed step, the scores, the per-task moving averages and the integrity."""
     with sqlite3.connect(state_dir / "scores.sqlite") as conn:
         ok = conn.execute("PRAGMA integrity_check").fetchone()[0]
         step = conn.execute("SELECT MAX(step) FROM steps").fetchone()[0]
         scores = dict(conn.execute("SELECT uid, score FROM scores").fetchall())
-    return int(step), scores, ok
+        values: dict[int, dict[str, float]] = {}
+        for uid, task, value in conn.execute("SELECT uid, task, value FROM task_values"):
+            values.setdefault(int(uid), {})[task] = float(value)
+    return int(step), scores, values, ok
+
+
+def _step_values(step: dict, uid: str) -> dict[str, float]:
+    """A lone miner's values in a logged step: the mean value per task type (0 unanswered)."""
+    per_task: dict[str, list[float]] = {}
+    for entry in step["tasks"].get(uid, []):
+        per_task.setdefault(entry["task"], []).append(entry["value"])
+    values = {t: sum(per_task[t]) / len(per_task[t]) if t in per_task else 0.0
+              for t in step["reference"]}  # fmt: skip
+    return {**values, SHARE: 1.0}
 
 
 def test_kill_9_mid_step_keeps_scores_and_a_second_validator_is_locked_out(devnet, tmp_path):
@@ -78,7 +94,7 @@ def test_kill_9_mid_step_keeps_scores_and_a_second_validator_is_locked_out(devne
     wallets_dir = Path(val.path).expanduser()
     state = tmp_path / "state"
     log = tmp_path / "validator.log"
-    engine = PatternEngine(None, None, use_presidio=False)
+    engine = SolverEngine(REFERENCE, PatternEngine(None, None, use_presidio=False))
     with serve(miner_app(miner, engine, val.hotkey.ss58_address)) as http_port:
         assert miner_port.serve_axon("127.0.0.1", http_port).ok
         argv = _argv(path, netuid, wallets_dir, state, "val", "--wandb.mode", "offline")
@@ -96,11 +112,13 @@ def test_kill_9_mid_step_keeps_scores_and_a_second_validator_is_locked_out(devne
             if first.poll() is None:
                 os.killpg(first.pid, signal.SIGKILL)
                 first.wait()
-        killed_step, killed_scores, integrity = _db_state(state)
+        killed_step, killed_scores, killed_values, integrity = _db_state(state)
         assert integrity == "ok"
         logged = read_steps(state)
         assert killed_step >= logged[-1]["step"]  # jsonl is written after the commit
         assert killed_scores[int(uid)] > 0
+        before = killed_values[int(uid)]
+        assert set(before) == {*logged[-1]["reference"], SHARE}
 
         restarted = _start(argv, log)
         try:
@@ -112,8 +130,14 @@ def test_kill_9_mid_step_keeps_scores_and_a_second_validator_is_locked_out(devne
                 os.killpg(restarted.pid, signal.SIGKILL)
                 restarted.wait()
     resumed = next(s for s in steps if s["step"] == killed_step + 1)
-    expected = ALPHA * resumed["rewards"][uid] + (1 - ALPHA) * killed_scores[int(uid)]
-    assert resumed["scores"][uid] == pytest.approx(expected, abs=1e-5)
+    # The restarted validator folds its first step into the averages the killed one committed.
+    new = _step_values(resumed, uid)
+    averaged = {t: ALPHA * v + (1 - ALPHA) * before.get(t, 0.0) for t, v in new.items()}
+    expected = score_from_values(averaged, resumed["reference"], RewardPolicy())
+    assert resumed["scores"][uid] == pytest.approx(expected, abs=2e-3)
+    fresh = score_from_values({t: ALPHA * v for t, v in new.items()}, resumed["reference"],
+                              RewardPolicy())  # fmt: skip
+    assert abs(fresh - expected) > 1e-3  # it did not start over from nothing
     assert "validator stopped" in log.read_text()
 
 

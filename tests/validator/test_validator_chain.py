@@ -2,7 +2,8 @@
 
 Only the chain node is replaced (by the sim, through the real bittensor SDK); the miners are the
 real miner service (mycel_subnet.miner.app) running the real engines from mycel_subnet.engines:
-the honest baseline PatternEngine (no model) and the deliberately weak demo engines.
+the honest reference SolverEngine (the PatternEngine without a model behind it) and the
+deliberately weak or dishonest demo engines.
 """
 
 from __future__ import annotations
@@ -22,24 +23,30 @@ from mycel_subnet.config import NearSettings
 from mycel_subnet.devnet import validator_state
 from mycel_subnet.engines.demo import ConstantEngine, CopierEngine, RandomEngine, SlowEngine
 from mycel_subnet.engines.pattern_engine import PatternEngine
+from mycel_subnet.engines.solver import REFERENCE, SEARCH, SolverEngine
+from mycel_subnet.validator.challenges import build_round
 from mycel_subnet.validator.loop import Validator, ValidatorConfig
 from mycel_subnet.validator.mirror import build_mirror
+from mycel_subnet.validator.scoring import RewardPolicy, relative_reward, task_value
 from mycel_subnet.validator.spec import spec_version
 from tests.validator.servers import miner_app, serve
 
-TIMEOUT_S = 4.0
+TIMEOUT_S = 6.0
+SLOW_S = 0.6 * TIMEOUT_S
 
 
-def _honest():
-    return PatternEngine(None, None, use_presidio=False)
+def _honest(budget=REFERENCE):
+    return SolverEngine(budget, PatternEngine(None, None, use_presidio=False))
 
 
 def _engines():
+    """The honest miner does more work than the shipped reference; "slow" and "copier" both
+    run the reference (so they are one engine behind two hotkeys)."""
     return {
-        "honest": _honest(),
+        "honest": _honest(SEARCH),
         "random": RandomEngine(seed=3),
         "constant": ConstantEngine(),
-        "slow": SlowEngine(_honest(), 0.6 * TIMEOUT_S),
+        "slow": SlowEngine(_honest(), SLOW_S),
         "copier": CopierEngine(_honest()),
     }
 
@@ -110,8 +117,17 @@ def test_honest_miner_wins_and_weights_land_on_chain(devnet, tmp_path):
     assert scores[val_port.my_uid()] == 0.0  # never queries itself
     # What the devnet's live view reads from the state dir (mycel_subnet.devnet.validator_state).
     state = tmp_path / "state"
+    steps = [json.loads(line) for line in (state / "steps.jsonl").read_text().splitlines()]
+    _check_step_accounting(steps, uids)
+    summaries = validator_state.miner_summaries(state)
+    assert summaries[uids["copier"]].duplicate_steps == 3, summaries[uids["copier"]]
+    assert summaries[uids["slow"]].duplicate_steps == 3
+    assert all(summaries[uids[n]].duplicate_steps == 0 for n in ("honest", "random", "constant"))
+    accuracy = summaries[uids["honest"]].accuracy
+    assert set(accuracy) == set(steps[-1]["reference"]) and sum(accuracy.values()) / 3 > 0.4
     activity = validator_state.activity(state)
-    assert activity.weight_sets == 2 and activity.queries == 3 * 5 * 4
+    requests = sum(len(c.requests) for c in build_round("count").for_miner(0))
+    assert activity.weight_sets == 2 and activity.queries == 3 * 5 * requests
     assert validator_state.scores(state) == pytest.approx(scores, abs=1e-6)
     honest_hotkey = graph.by_uid(uids["honest"]).hotkey
     mirrored = validator_state.near_rewards(state)
@@ -120,6 +136,33 @@ def test_honest_miner_wins_and_weights_land_on_chain(devnet, tmp_path):
     local_log = (state / "near_rewards.jsonl").read_text().splitlines()
     assert len(local_log) == 2  # the local reward mirror recorded both weight settings
     validator.close()
+
+
+def _check_step_accounting(steps: list[dict], uids: dict[str, int]) -> None:
+    """Each logged reward follows from the logged values and floor: the mean over task types
+    of the reward relative to the reference, split within a duplicate group; the slow miner's
+    values carry less time credit."""
+    pair = {uids["slow"], uids["copier"]}
+    for step in steps:
+        reference = step["reference"]
+        assert set(reference) == {"evaluate_pattern", "generate_pattern", "inference"}
+        groups = [set(g) for g in step["duplicate_groups"]]
+        assert groups == [pair], groups  # one engine behind two hotkeys, nobody else
+        for uid_text, entries in step["tasks"].items():
+            uid = int(uid_text)
+            per_task: dict[str, list[float]] = {}
+            for entry in entries:
+                per_task.setdefault(entry["task"], []).append(entry["value"])
+            own = sum(
+                relative_reward(sum(v) / len(v), reference[task], RewardPolicy())
+                for task, v in per_task.items()
+            ) / len(reference)
+            share = 2 if uid in pair else 1
+            assert step["rewards"][uid_text] == pytest.approx(own / share, abs=2e-3), uid
+        for entry in step["tasks"][str(uids["slow"])]:
+            assert entry["latency_s"] >= SLOW_S
+            best = task_value(entry["accuracy"], SLOW_S, TIMEOUT_S)
+            assert entry["value"] <= best + 1e-3, entry
 
 
 def test_cannot_set_weights_is_explained_and_a_new_hotkey_starts_from_zero(devnet, tmp_path):

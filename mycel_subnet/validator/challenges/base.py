@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import re
@@ -20,11 +19,15 @@ CREATORS = (
 
 @dataclass(frozen=True)
 class Grade:
-    """How one miner did on one challenge: accuracy 0..1, why, and a content key for copies."""
+    """How one miner did on one challenge: accuracy 0..1, why, and a fingerprint of the answer.
+
+    Fingerprints of answers to shared challenges (the same instance for every miner) are how
+    the validator finds miners running one engine: see `validator/duplicates.py`.
+    """
 
     accuracy: float
     detail: str = ""
-    content_key: str | None = None
+    fingerprint: Any = None
 
 
 class CodeChecker(Protocol):
@@ -35,12 +38,15 @@ class CodeChecker(Protocol):
 
 @dataclass(frozen=True)
 class Challenge:
-    """Requests to send (all to every sampled miner) and the scorer that knows the answers."""
+    """Requests to send to one miner (or to all, when `shared`) and the scorer that knows the
+    answers. `tier` is the difficulty it was drawn at (1 easiest)."""
 
     task: str
     requests: tuple[Any, ...]
     scorer: Any = field(repr=False)  # Callable[[list[result | None], CodeChecker], Grade]
     summary: str = ""
+    tier: int = 1
+    shared: bool = False
 
     def grade(self, results: list[Any | None], checker: CodeChecker) -> Grade:
         return self.scorer(results, checker)
@@ -51,7 +57,7 @@ def make_pattern(
     *,
     trigger: str,
     solution: Any,
-    domain: str,
+    domain: str = "data",
     requirements: list[str] | None = None,
 ) -> LearnedPattern:
     """A validated LearnedPattern with a random creator and creation time."""
@@ -66,24 +72,33 @@ def make_pattern(
     )
 
 
-def content_key(value: Any) -> str:
-    """Normalised hash of generated content: case, whitespace and key order do not matter."""
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).lower()
-    text = re.sub(r"\s+", " ", text)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def parse_json_answer(text: str) -> Any:
-    """A miner's answer as JSON: the whole text, or the last fenced or last-line JSON value."""
+def parse_value(text: str) -> Any:
+    """A miner's answer as a value: the whole text as JSON, a fenced or last-line JSON value,
+    or the last JSON-looking token (a bare `42`, `[1, 2]`, "The result is -3.")."""
     candidates = [text.strip()]
     fenced = re.findall(r"```(?:json)?\s*(.*?)```", text, flags=re.DOTALL)
     candidates += [f.strip() for f in reversed(fenced)]
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     if lines:
         candidates.append(lines[-1])
+    tokens = re.findall(r"\[[-\d,\s]*\]|-?\d+(?:\.\d+)?", text[-2000:])
+    candidates += list(reversed(tokens))
     for candidate in candidates:
         try:
             return json.loads(candidate)
         except ValueError:
             continue
-    raise ValueError("no JSON value found in the answer")
+    raise ValueError("no value found in the answer")
+
+
+def same_value(answer: Any, expected: Any) -> bool:
+    """Typed comparison: 3 == 3.0 but True != 1, and lists compare element-wise."""
+    if isinstance(expected, list):
+        return (
+            isinstance(answer, list)
+            and len(answer) == len(expected)
+            and all(same_value(a, e) for a, e in zip(answer, expected, strict=True))
+        )
+    if isinstance(answer, bool) or not isinstance(answer, int | float):
+        return False
+    return float(answer) == float(expected)

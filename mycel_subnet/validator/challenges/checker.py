@@ -2,6 +2,9 @@
 
 Honest miners often return the same code, and a copier returns someone else's: the cache keys
 on the code, the entrypoint and the cases, so each distinct submission costs one sandbox run.
+`BudgetedChecker` caps the sandbox seconds one miner's answers may cost in a step: hostile
+code that burns its limits every time runs out of budget, and its remaining code answers that
+step score 0 unrun, so 256 of them cannot stall a step.
 """
 
 from __future__ import annotations
@@ -9,12 +12,18 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from typing import Any
 
 from mycel_subnet.sandbox import SandboxLimits, run_tests
 
 # Hidden tests take milliseconds; tight limits bound what hostile code can cost per step.
-LIMITS = SandboxLimits(cpu_seconds=1.0, wall_seconds=2.0, memory_mb=256)
+LIMITS = SandboxLimits(cpu_seconds=0.5, wall_seconds=1.0, memory_mb=256)
+MINER_BUDGET_S = 3.0  # sandbox wall seconds one miner's answers may cost per step
+
+
+class GradingBudgetExceeded(RuntimeError):
+    """This miner's code answers used up their sandbox seconds for the step."""
 
 
 class SandboxChecker:
@@ -49,3 +58,20 @@ class SandboxChecker:
                     self._key_locks.clear()
                 self._cache[key] = rate
         return rate
+
+
+class BudgetedChecker:
+    """One miner's view of a shared checker for one step, with a sandbox-seconds budget."""
+
+    def __init__(self, inner: Any, seconds: float = MINER_BUDGET_S) -> None:  # a CodeChecker
+        self.inner = inner
+        self.left = seconds
+
+    def pass_rate(self, code: str, entrypoint: str, cases: list[tuple[Any, Any]]) -> float:
+        if self.left <= 0:
+            raise GradingBudgetExceeded("over the grading budget for this step")
+        started = time.monotonic()
+        try:
+            return self.inner.pass_rate(code, entrypoint, cases)
+        finally:
+            self.left -= time.monotonic() - started
