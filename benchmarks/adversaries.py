@@ -17,13 +17,13 @@ They live here, not in the package, because they import the validator (an engine
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import re
 import time
 from datetime import UTC, datetime
 from typing import Any
 
+from mycel_subnet.engines.solver.engine import log_examples
 from mycel_subnet.validator.challenges import build_round
 from mycel_subnet.validator.challenges import evaluate as evaluate_challenges
 from protocol import (
@@ -47,17 +47,6 @@ def _evaluation(r: int, q: int, s: int) -> EvaluatePatternResult:
     return EvaluatePatternResult(
         evaluation_result=EvaluationResult(relevance=r, quality=q, safety=s, rationale="")
     )
-
-
-def _log_examples(request: GeneratePatternRequest) -> list[tuple[list[int], Any]]:
-    turns = request.interaction_log.turns
-    out = []
-    for ask, answer in itertools.pairwise(turns):
-        lists = _LIST.findall(ask.content) if ask.role == "user" else []
-        values = re.findall(r"\[[-\d,\s]*\]|-?\d+", answer.content)
-        if len(lists) == 1 and values and answer.role == "assistant":
-            out.append((json.loads(lists[0]), json.loads(values[-1])))
-    return out
 
 
 def _table_code(examples: list[tuple[list[int], Any]]) -> str:
@@ -145,7 +134,7 @@ class AnswerKeyEngine:
         return _evaluation(50, 50, 50)
 
     def generate_pattern(self, request: GeneratePatternRequest) -> GeneratePatternResult:
-        examples = _log_examples(request)
+        examples = log_examples(request)
         return GeneratePatternResult(generated_pattern=_pattern(_table_code(examples), "data"))
 
     def inference(self, request: InferenceRequest) -> InferenceResult:
@@ -200,7 +189,7 @@ class HeuristicEngine:
         return _evaluation(relevance, quality, 10 if unsafe else 80)
 
     def generate_pattern(self, request: GeneratePatternRequest) -> GeneratePatternResult:
-        examples = _log_examples(request)
+        examples = log_examples(request)
         transforms = {
             "sorted(values)": sorted, "values[::-1]": lambda v: v[::-1], "sum(values)": sum,
             "len(values)": len, "max(values) if values else 0": lambda v: max(v) if v else 0,

@@ -331,7 +331,7 @@ PARAM_NAMES = ("values", "xs", "numbers", "items", "data", "batch")
 WORK_NAMES = ("out", "acc", "result", "cur", "vals", "buf")
 
 
-def _stage_line(stage: Stage, v: str) -> str:
+def stage_line(stage: Stage, v: str) -> str:
     op, a, b = stage.op, stage.a, stage.b
     if op in COMPARISONS:
         return f"{v} = [x for x in {v} if x {COMPARISONS[op]} {a}]"
@@ -354,7 +354,7 @@ def _stage_line(stage: Stage, v: str) -> str:
     return f"{v} = {simple[op]}"
 
 
-def _reduce_expr(op: str | None, d: int, v: str) -> str:
+def reduce_expr(op: str | None, d: int, v: str) -> str:
     exprs = {
         None: v,
         "sum": f"sum({v})",
@@ -375,8 +375,8 @@ def render(program: Program, name: str, rng: random.Random, guard: str | None = 
     """
     param, work = rng.choice(PARAM_NAMES), rng.choice(WORK_NAMES)
     lines = [f"def {name}({param}):", f"    {work} = list({param})"]
-    lines += [f"    {_stage_line(stage, work)}" for stage in program.stages]
-    lines.append(f"    result = {_reduce_expr(program.reduce, program.d, work)}")
+    lines += [f"    {stage_line(stage, work)}" for stage in program.stages]
+    lines.append(f"    result = {reduce_expr(program.reduce, program.d, work)}")
     if guard is not None:
         bump = "result + 1" if program.reduce is not None else f"result + [{rng.randint(1, 9)}]"
         lines.append(f"    if {guard.replace('VALUES', param)}:")
@@ -503,3 +503,11 @@ def parse_description(text: str) -> Program | None:
             stages.append(Stage("add", -groups["a"]))
         else:
             stages.append(Stage(key, groups.get("a", 0), groups.get("b", 0)))
+
+
+def strip_clauses(text: str) -> str:
+    """`text` with every stage and reduction clause removed: what a statement says beyond the
+    program it states (framing words, or an instruction someone slipped in)."""
+    for _, _, regex in _REGEXES:
+        text = regex.sub(" ", text)
+    return text

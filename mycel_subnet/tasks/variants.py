@@ -26,9 +26,9 @@ from mycel_subnet.tasks.programs import (
     WORK_NAMES,
     Program,
     Stage,
-    _reduce_expr,
-    _stage_line,
     apply_stage,
+    reduce_expr,
+    stage_line,
 )
 
 TIERS = (1, 2, 3)
@@ -84,8 +84,8 @@ def render_variant(
         if clause is not None and clause.index == index:
             lines.append(f"    {_clause_line(stage, clause, work, rng)}")
         else:
-            lines.append(f"    {_stage_line(stage, work)}")
-    lines.append(f"    return {_reduce_expr(program.reduce, program.d, work)}")
+            lines.append(f"    {stage_line(stage, work)}")
+    lines.append(f"    return {reduce_expr(program.reduce, program.d, work)}")
     return "\n".join(lines) + "\n"
 
 

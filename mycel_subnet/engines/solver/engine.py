@@ -59,9 +59,7 @@ def _rng(*parts: object) -> random.Random:
 
 def residual_words(trigger: str) -> list[str]:
     """Words of `trigger` that belong to no clause of the program it states."""
-    text = trigger
-    for regex in [r for _, _, r in P._REGEXES]:
-        text = regex.sub(" ", text)
+    text = P.strip_clauses(trigger)
     return [w for w in _WORDS.findall(text) if w.lower() not in _FRAME_WORDS]
 
 
@@ -163,7 +161,7 @@ class SolverEngine:
     # --- generate -----------------------------------------------------------------------
 
     def generate_pattern(self, request: GeneratePatternRequest) -> GeneratePatternResult:
-        examples = _log_examples(request)
+        examples = log_examples(request)
         if len(examples) < 2:
             if self.fallback is not None:
                 return self.fallback.generate_pattern(request)
@@ -248,7 +246,7 @@ def _pairs(text: str) -> list[tuple[list[int], Any]]:
     return out
 
 
-def _log_examples(request: GeneratePatternRequest) -> list[tuple[list[int], Any]]:
+def log_examples(request: GeneratePatternRequest) -> list[tuple[list[int], Any]]:
     """(input, output) pairs: a list in a user turn, the value in the next assistant turn."""
     turns = request.interaction_log.turns
     examples = []
