@@ -1,7 +1,20 @@
-"""Differential privacy for the numeric signals patterns share (usage counts, success rates,
-ratings): Laplace and Gaussian mechanisms calibrated from (epsilon, delta, sensitivity), and an
-accountant that refuses releases once the budget is spent (basic sequential composition, which
-is conservative: the true cost of several releases is never more than the sum)."""
+"""Differential privacy primitives: Laplace and Gaussian mechanisms, and zCDP accounting.
+
+Why zCDP for the published pattern statistics: every release there is a Gaussian mechanism, and
+the Gaussian with L2 sensitivity D and noise sigma is exactly rho-zCDP with rho = D^2/(2 sigma^2)
+(Bun & Steinke 2016). zCDP composes by adding rho, across releases and across statistics with
+different sensitivities, with no slack; one conversion at the end gives (epsilon, delta). That
+is much tighter than summing per-release epsilons (basic composition) and exact enough to test
+against Opacus's RDP accountant (a Gaussian's RDP curve is rho * alpha, the zCDP line).
+
+The conversion is Canonne, Kamath & Steinke 2020, Cor. 13 (Balle et al. 2020, Thm. 21: the
+formula Opacus applies to RDP): epsilon = min over alpha > 1 of
+    rho*alpha + (ln(1/delta) - ln(alpha)) / (alpha - 1) + ln(1 - 1/alpha).
+Any alpha gives a valid bound, so a grid search then a local refinement is safe.
+
+The in-memory `PrivacyAccountant` (basic composition) and `privatise_signals` stay for callers
+of the old API; persistent per-pattern accounting is in dp_ledger.py, releases in dp_stats.py.
+"""
 
 from __future__ import annotations
 
@@ -111,7 +124,75 @@ def gaussian_mechanism(
     return float(value) + float(rng.normal(0.0, sigma))
 
 
-# Signal kind -> (lower, upper) clipping range; sensitivity = upper - lower for one contribution.
+# ----- zCDP accounting ------------------------------------------------------------------------
+
+
+def gaussian_rho(sensitivity: float, sigma: float) -> float:
+    """The zCDP cost of one Gaussian release: rho = sensitivity^2 / (2 sigma^2)."""
+    return _positive(sensitivity, "sensitivity") ** 2 / (2 * _positive(sigma, "sigma") ** 2)
+
+
+def sigma_for_rho(sensitivity: float, rho: float) -> float:
+    """The Gaussian noise that costs exactly ``rho``: sigma = sensitivity / sqrt(2 rho)."""
+    return _positive(sensitivity, "sensitivity") / math.sqrt(2 * _positive(rho, "rho"))
+
+
+def _check_delta(delta: float) -> float:
+    delta = _positive(delta, "delta")
+    if delta >= 1:
+        raise ValueError(f"delta must be < 1, got {delta}")
+    return delta
+
+
+def _conversion(rho: float, log_inv_delta: float, alpha: np.ndarray) -> np.ndarray:
+    return rho * alpha + (log_inv_delta - np.log(alpha)) / (alpha - 1) + np.log1p(-1 / alpha)
+
+
+def zcdp_epsilon(rho: float, delta: float) -> float:
+    """(epsilon, delta)-DP implied by rho-zCDP (CKS 2020 Cor. 13); 0 when nothing is spent."""
+    delta = _check_delta(delta)
+    if isinstance(rho, bool) or not isinstance(rho, (int, float)) or not rho >= 0:
+        raise ValueError(f"rho must be a number >= 0, got {rho!r}")
+    if rho == 0:
+        return 0.0
+    if math.isinf(rho):
+        return math.inf
+    log_inv_delta = math.log(1 / delta)
+    alphas = 1 + np.geomspace(1e-6, 1e7, 2000)
+    values = _conversion(float(rho), log_inv_delta, alphas)
+    i = int(np.argmin(values))
+    low, high = alphas[max(i - 1, 0)], alphas[min(i + 1, alphas.size - 1)]
+    for _ in range(80):  # golden-section refinement inside the bracket around the grid minimum
+        a = high - (high - low) / 1.618033988749895
+        b = low + (high - low) / 1.618033988749895
+        fa, fb = _conversion(float(rho), log_inv_delta, np.array([a, b]))
+        if fa < fb:
+            high = b
+        else:
+            low = a
+    refined = float(_conversion(float(rho), log_inv_delta, np.array([(low + high) / 2]))[0])
+    return max(0.0, min(float(values[i]), refined))
+
+
+def rho_for_epsilon(epsilon: float, delta: float) -> float:
+    """The largest rho whose zcdp_epsilon(rho, delta) is at most ``epsilon`` (bisection)."""
+    epsilon = _positive(epsilon, "epsilon")
+    delta = _check_delta(delta)
+    low, high = 0.0, max(1.0, epsilon)
+    while zcdp_epsilon(high, delta) <= epsilon:
+        high *= 2
+    for _ in range(200):
+        mid = (low + high) / 2
+        if zcdp_epsilon(mid, delta) <= epsilon:
+            low = mid
+        else:
+            high = mid
+    return low
+
+
+# ----- the old per-call signal noising (kept for privacy/pipeline.py) --------------------------
+
+# Signal kind -> (lower, upper) range of one interaction's value; sensitivity = upper - lower.
 SIGNAL_RANGES: dict[str, tuple[float, float]] = {
     "usage_count": (0.0, 1.0),  # one interaction adds at most one use
     "success_rate": (0.0, 1.0),
@@ -126,29 +207,28 @@ def privatise_signals(
     rng: np.random.Generator,
     accountant: PrivacyAccountant | None = None,
 ) -> dict[str, float]:
-    """Clip each known signal to its range and add Laplace noise, splitting epsilon evenly.
+    """Laplace noise on each known signal, splitting epsilon evenly (pure epsilon-DP).
 
-    ``usage_count`` is a count (sensitivity 1, result kept >= 0); rates and ratings are clipped
-    to their ranges before and after noise."""
+    Inputs are clipped to their range (that bounds the sensitivity); outputs are NOT clipped,
+    so each noised value is an unbiased estimate of the clipped input and may fall outside the
+    range. Prefer dp_stats.PatternStatsReleaser for statistics that are published repeatedly:
+    it accounts per pattern, persists the budget and composes in zCDP."""
     if not signals:
         return {}
     unknown = set(signals) - set(SIGNAL_RANGES)
     if unknown:
         raise ValueError(f"unknown signal(s) {sorted(unknown)}; known: {sorted(SIGNAL_RANGES)}")
-    share = _positive(epsilon, "epsilon") / len(signals)
+    epsilon = _positive(epsilon, "epsilon")
+    share = epsilon / len(signals)
     if accountant is not None:
-        accountant.charge(_positive(epsilon, "epsilon"))
+        accountant.charge(epsilon)
     out = {}
     for name, value in sorted(signals.items()):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"signal {name} must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"signal {name} must be finite, got {value!r}")
         low, high = SIGNAL_RANGES[name]
-        sensitivity = high - low
-        if name == "usage_count":
-            noisy = laplace_mechanism(
-                max(0.0, float(value)), sensitivity=1.0, epsilon=share, rng=rng
-            )
-            out[name] = max(0.0, noisy)
-        else:
-            clipped = min(high, max(low, float(value)))
-            noisy = laplace_mechanism(clipped, sensitivity=sensitivity, epsilon=share, rng=rng)
-            out[name] = min(high, max(low, noisy))
+        clipped = min(high, max(low, float(value)))
+        out[name] = laplace_mechanism(clipped, sensitivity=high - low, epsilon=share, rng=rng)
     return out
