@@ -6,6 +6,11 @@ about 50 req/s with seconds of client-side queueing, which would be counted as m
 ``httpx.AsyncClient(transport=AiohttpTransport())`` keeps the httpx API `query_miner` takes and
 moves the HTTP work to aiohttp. Errors are mapped onto httpx's exception classes so callers see
 the same kinds either way.
+
+Nothing is inflated here (``auto_decompress=False``): the body is handed on as the bytes the peer
+sent, Content-Encoding header and all, so the caller's raw byte cap (``aiter_raw``) is the cap
+on memory. Response headers are bounded too (64 fields of at most 8 KiB), since aiohttp would
+otherwise accept tens of thousands of them.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import httpx
 
 # Set by aiohttp itself from the URL and the body.
 _HOP = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+MAX_RESPONSE_HEADERS = 64
+MAX_HEADER_BYTES = 8190  # per line and per field, aiohttp's own default
 
 
 class _AiohttpStream(httpx.AsyncByteStream):
@@ -26,15 +33,22 @@ class _AiohttpStream(httpx.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
-            async for chunk in self._response.content.iter_chunked(64 * 1024):
-                yield chunk
+            # One piece per HTTP chunk (or per buffered read), not 64 KiB coalesced: the caller
+            # counts pieces, so a body of one-byte chunks is cut off after a few thousand of
+            # them instead of costing a parser call per byte until the deadline.
+            async for chunk, _ in self._response.content.iter_chunks():
+                if chunk:
+                    yield chunk
         except TimeoutError as error:
             raise httpx.ReadTimeout(str(error) or "read timed out", request=self._request) from None
         except aiohttp.ClientError as error:
             raise httpx.ReadError(str(error), request=self._request) from None
 
     async def aclose(self) -> None:
-        self._response.release()
+        if self._response.content.at_eof():
+            self._response.release()  # read to the end: the connection can be reused
+        else:
+            self._response.close()  # abandoned mid-body (cap, deadline): never drain it
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -49,7 +63,13 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._limit, limit_per_host=self._limit_per_host)
             # No automatic decompression: the caller's size cap must apply to the bytes sent.
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                auto_decompress=False,
+                max_headers=MAX_RESPONSE_HEADERS,
+                max_line_size=MAX_HEADER_BYTES,
+                max_field_size=MAX_HEADER_BYTES,
+            )
         return self._session
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
