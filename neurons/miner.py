@@ -14,7 +14,9 @@ from typing import Any
 from mycel_subnet.cli.neuron_main import neuron_parser, run_neuron
 from mycel_subnet.config import MycelSettings
 
-SECTIONS = ["netuid", "subtensor", "wallet", "axon", "logging", "model", "miner", "ipfs"]
+SECTIONS = [
+    "netuid", "subtensor", "wallet", "axon", "logging", "model", "miner", "sandbox", "ipfs"
+]  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

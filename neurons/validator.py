@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from mycel_subnet.cli.neuron_main import neuron_parser, run_neuron
 from mycel_subnet.config import MycelSettings
 
-SECTIONS = ["netuid", "subtensor", "wallet", "logging", "validator", "wandb", "near", "ipfs"]
+SECTIONS = [
+    "netuid", "subtensor", "wallet", "logging", "validator", "sandbox", "wandb", "near", "ipfs"
+]  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

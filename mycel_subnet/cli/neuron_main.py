@@ -20,6 +20,23 @@ def neuron_parser(prog: str, description: str, sections: list[str]) -> argparse.
     return parser
 
 
+def apply_sandbox_settings(settings: MycelSettings) -> str | None:
+    """Set the sandbox's isolation policy and probe it now; the refusal text if code would be
+    refused (both neurons run untrusted code templates, so fail at start, not mid-step)."""
+    from mycel_subnet.sandbox import SandboxUnavailable, check_isolation, configure_isolation
+
+    sandbox = settings.sandbox
+    configure_isolation(
+        allow_weak_isolation=sandbox.allow_weak_isolation,
+        bwrap_path=str(sandbox.bwrap_path) if sandbox.bwrap_path else None,
+    )
+    try:
+        check_isolation()
+    except SandboxUnavailable as error:
+        return str(error)
+    return None
+
+
 def run_neuron(
     parser: argparse.ArgumentParser,
     argv: Sequence[str] | None,
@@ -32,6 +49,9 @@ def run_neuron(
         print(f"{parser.prog}: {error}", file=sys.stderr)
         return ExitCode.USAGE
     configure_logging(settings.logging.level, settings.logging.json_logs)
+    if (refusal := apply_sandbox_settings(settings)) is not None:
+        print(f"{parser.prog}: {refusal}", file=sys.stderr)
+        return ExitCode.UNAVAILABLE
     try:
         return runner(settings)
     except KeyboardInterrupt:

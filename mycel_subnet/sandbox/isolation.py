@@ -1,6 +1,6 @@
-"""Kernel-side isolation applied in the child between fork and exec: rlimits and a network
-namespace. Runs in ``preexec_fn``, so it only calls async-signal-safe-ish primitives and never
-allocates Python objects it does not need."""
+"""Kernel-side limits applied in the child between fork and exec: rlimits, and in the weak
+mode (no bwrap) a best-effort network namespace. Runs in ``preexec_fn``, so it only calls
+async-signal-safe-ish primitives and never allocates Python objects it does not need."""
 
 from __future__ import annotations
 
@@ -42,23 +42,28 @@ def _unshare_network() -> None:
     _UNSHARE(CLONE_NEWUSER | CLONE_NEWNET)
 
 
-def rlimit_pairs(limits: SandboxLimits) -> list[tuple[int, int, int]]:
-    """The (resource, soft, hard) triples for ``limits``; a pure function so it can be tested."""
+def rlimit_pairs(limits: SandboxLimits, limit_processes: bool = True) -> list[tuple[int, int, int]]:
+    """The (resource, soft, hard) triples for ``limits``; a pure function so it can be tested.
+
+    ``limit_processes=False`` leaves RLIMIT_NPROC alone: under bwrap, which must fork, the
+    seccomp filter forbids process creation instead (NPROC counts every process of the uid)."""
     cpu = max(1, math.ceil(limits.cpu_seconds))
     file_size = max(limits.file_bytes, limits.output_bytes + 1)
-    return [
+    pairs = [
         (resource.RLIMIT_CPU, cpu, cpu + 1),
         (resource.RLIMIT_AS, limits.memory_mb * 1024 * 1024, limits.memory_mb * 1024 * 1024),
         (resource.RLIMIT_FSIZE, file_size, file_size),
         (resource.RLIMIT_NOFILE, limits.open_files, limits.open_files),
-        (resource.RLIMIT_NPROC, limits.processes, limits.processes),
         (resource.RLIMIT_CORE, 0, 0),
     ]
+    if limit_processes:
+        pairs.append((resource.RLIMIT_NPROC, limits.processes, limits.processes))
+    return pairs
 
 
-def make_preexec(limits: SandboxLimits, isolate_network: bool):
+def make_preexec(limits: SandboxLimits, isolate_network: bool, limit_processes: bool = True):
     """Return the ``preexec_fn`` for ``subprocess.Popen``."""
-    pairs = rlimit_pairs(limits)
+    pairs = rlimit_pairs(limits, limit_processes)
 
     def preexec() -> None:
         if isolate_network:

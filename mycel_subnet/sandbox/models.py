@@ -36,6 +36,11 @@ class SandboxLimits:
             raise ValueError(f"SandboxLimits.processes must be an int >= 0, got {self.processes!r}")
 
 
+class SandboxUnavailable(RuntimeError):
+    """The sandbox refuses to run code: its kernel wall cannot be set up (the message says why)
+    and the operator has not allowed the weaker, in-process-only mode."""
+
+
 class SandboxStatus(StrEnum):
     """How a sandbox run ended."""
 

@@ -1,7 +1,6 @@
 """Every escape attempt in the corpus is contained with the right status, and nothing leaks to
 the host. Runs real sandbox processes (no fakes)."""
 
-import os
 import socket
 
 import pytest
@@ -36,7 +35,7 @@ def test_escape_attempt_is_contained(name, code, expected, tmp_path, listener):
     source = code.format(outside=str(outside), port=listener.getsockname()[1])
     result = run_python(source, limits=LIMITS)
     assert result.status is expected, (result.status, result.detail, result.stderr[-500:])
-    assert "audit_hook" in result.layers
+    assert {"audit_hook", "bwrap", "seccomp", "unprivileged_uid"} <= set(result.layers)
     if "remove" in name:
         assert outside.read_text() == "keep me"
     else:
@@ -48,9 +47,26 @@ def test_escape_attempt_is_contained(name, code, expected, tmp_path, listener):
         assert "root:" not in result.stdout
 
 
+@pytest.mark.parametrize(("name", "code", "expected"), CORPUS, ids=[c[0] for c in CORPUS])
+def test_kernel_wall_alone_contains_the_corpus(name, code, expected, tmp_path, listener):
+    """Without the audit hook the statuses differ (a read is a FileNotFoundError, not a policy
+    violation), but nothing may reach the host."""
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me")
+    source = code.format(outside=str(outside), port=listener.getsockname()[1])
+    result = run_python(source, limits=LIMITS, _in_process_layers=False)
+    assert "audit_hook" not in result.layers
+    assert outside.read_text() == "keep me"
+    assert list(tmp_path.iterdir()) == [outside]
+    _assert_no_connection(listener)
+    assert "root:" not in result.stdout
+    if expected in (SandboxStatus.TIMEOUT, SandboxStatus.MEMORY_LIMIT, SandboxStatus.OUTPUT_LIMIT):
+        assert result.status is expected, (result.status, result.detail)
+
+
 @pytest.mark.parametrize("isolate_network", [True, False])
 def test_loopback_connect_blocked_with_and_without_netns(isolate_network, listener):
-    """The audit hook alone (no namespace) must already stop the connection."""
+    """Each wall alone (audit hook; seccomp plus netns) must stop the connection."""
     port = listener.getsockname()[1]
     code = (
         "import socket\n"
@@ -61,14 +77,19 @@ def test_loopback_connect_blocked_with_and_without_netns(isolate_network, listen
     )
     result = run_python(code, limits=LIMITS, isolate_network=isolate_network)
     assert result.status is SandboxStatus.BLOCKED
-    if not isolate_network:
-        assert "netns" not in result.layers
-    elif os.geteuid() == 0:
-        assert "netns" in result.layers  # root may always unshare CLONE_NEWNET
+    assert "netns" in result.layers  # the kernel wall gives an empty netns either way
+    _assert_no_connection(listener)
+    without_hook = run_python(
+        code, limits=LIMITS, isolate_network=isolate_network, _in_process_layers=False
+    )
+    assert without_hook.status is SandboxStatus.BLOCKED  # seccomp: no AF_INET socket at all
     _assert_no_connection(listener)
 
 
-def test_private_dir_is_writable_and_removed_after():
+def test_private_dir_is_writable_and_removed_after(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the runner makes its dirs
     code = (
         "import os\n"
         "def go():\n"
@@ -80,7 +101,8 @@ def test_private_dir_is_writable_and_removed_after():
     assert result.status is SandboxStatus.OK, result.detail
     text, cwd = result.returned
     assert text == "hello"
-    assert not os.path.exists(cwd), "the private working directory must be deleted"
+    assert cwd == "/sandbox"  # the private dir, bound from a host temp dir...
+    assert list(tmp_path.iterdir()) == [], "...that must be deleted afterwards"
 
 
 def test_environment_is_empty():
