@@ -111,6 +111,39 @@ class MinerSettings(_Section):
     metagraph_refresh_s: float = Field(60.0, ge=1.0)
     metrics_host: str = "127.0.0.1"
     metrics_port: Port | None = None
+    max_connections: int = Field(
+        512,
+        ge=8,
+        le=65536,
+        description="open connections at most; past it a newcomer is refused "
+        "with 503 unless it takes the busiest address's oldest idle one",
+    )
+    max_connections_per_ip: int = Field(
+        64, ge=1, le=65536, description="open connections at most from one peer address"
+    )
+    idle_timeout_s: float = Field(
+        5.0, gt=0, le=300, description="close a connection that sends nothing for this long"
+    )
+    header_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="request line and headers must arrive within this"
+    )
+    body_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="the whole body must arrive within this after the headers"
+    )
+    keep_alive_s: float = Field(30.0, gt=0, le=600, description="idle time between requests")
+    max_connection_bytes: int = Field(
+        8 * 1_048_576, ge=65536, description="bytes one connection may send before it is closed"
+    )
+    forwarded_allow_ips: list[str] = Field(
+        default_factory=list,
+        description="proxy addresses whose X-Forwarded-For is trusted; empty: trust none",
+    )
+    withdraw_on_stop: bool = Field(
+        True, description="reset the published endpoint on chain after a clean stop"
+    )
+    health_timeout_s: float = Field(
+        120.0, gt=0, description="how long the engine may take to answer its own health check"
+    )
 
 
 class ValidatorSettings(_Section):

@@ -2,7 +2,8 @@
 
 Flags are generated from the settings (`--axon.port`, `--wallet.name`, `--miner.engine`, ...);
 see docs/miner.md. Exit codes: 0 stopped cleanly, 2 bad configuration, 3 hotkey not registered,
-4 chain or port unavailable.
+4 chain or port unavailable (or the engine never answered its health check), 5 another miner
+already runs with this hotkey.
 """
 
 from __future__ import annotations

@@ -249,6 +249,18 @@ class ChainPort:
         intent = bt.ServeAxon(netuid=self.netuid, ip=ip, port=int(port))
         return self._write("serve_axon", lambda sub: sub.execute(intent, self.wallet))
 
+    def reset_axon(self) -> ChainResult:
+        """Withdraw the published endpoint (the SDK's ResetAxon: ip 0, which reads as unserved)."""
+        import bittensor as bt
+
+        me, failed = self._preflight_registered("reset_axon")
+        if failed:
+            return failed
+        if me.axon_ip in ("0.0.0.0", ""):
+            return ChainResult.success("reset_axon: no endpoint published")
+        intent = bt.ResetAxon(netuid=self.netuid)
+        return self._write("reset_axon", lambda sub: sub.execute(intent, self.wallet))
+
     def set_weights(self, uids: list[int], weights: list[float], version_key: int) -> ChainResult:
         import bittensor as bt
 

@@ -1,6 +1,7 @@
 """The miner's HTTP service: one FastAPI route per ClaySynapse request type.
 
-Each request passes, in order: per-IP rate limit, body size limit (413 before the body is read
+Connection caps and read deadlines come first, in the server (mycel_subnet.miner.http_server).
+Each request then passes, in order: per-IP rate limit, body size limit (413 before the body is read
 whole), btauth/1 verification (401), caller policy (403), per-hotkey rate limit (429), parsing
 (422), admission (503 when saturated), then the engine in a worker thread with the request's
 deadline. The answer is signed with the miner's hotkey and bound to the request's nonce.
@@ -20,6 +21,7 @@ from typing import Any, Protocol
 from bittensor import http_auth
 from fastapi import FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 
 from mycel_subnet.chain.types import MetagraphSnapshot
@@ -132,9 +134,15 @@ class MinerService:
                 "too many requests from this address",
                 retry_after_s=wait,
             )
-        body = await read_capped(
-            request.stream(), request.headers.get("content-length"), self.limits.max_body_bytes
-        )
+        try:
+            body = await read_capped(
+                request.stream(), request.headers.get("content-length"), self.limits.max_body_bytes
+            )
+        except ClientDisconnect:
+            # The client hung up (or the server closed a slow body): nobody reads an answer.
+            log.debug("%s from %s: client disconnected before the body was complete", route, ip)
+            self.metrics.requests.labels(route, "client_disconnect").inc()
+            return Response(status_code=400)
         if body is None:
             return self._refuse(
                 route,
@@ -295,7 +303,12 @@ def build_app(
 
     service.metrics.watch_metagraph(metagraph)
     app = FastAPI(
-        title="Mycel miner", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
+        title="Mycel miner",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=lifespan,
+        redirect_slashes=False,  # a redirect's Location would come from the Host header
     )
     app.state.service = service
 

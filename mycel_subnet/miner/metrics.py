@@ -36,6 +36,16 @@ class MinerMetrics:
             "seconds since the metagraph was last refreshed successfully",
             registry=self.registry,
         )
+        self.open_connections = Gauge(
+            "mycel_miner_open_connections", "HTTP connections open now", registry=self.registry
+        )
+        self.connections_closed = Counter(
+            "mycel_miner_connections_closed",
+            "connections the server refused or closed: refused (cap), evicted (for a newcomer "
+            "from a less busy address), idle_timeout, header_timeout, body_timeout, byte_budget",
+            ["reason"],
+            registry=self.registry,
+        )
 
     def watch_metagraph(self, cache: Any) -> None:
         """Read the cache's block and age at scrape time (no bookkeeping on the request path)."""

@@ -1,31 +1,38 @@
-"""Run a miner: check registration, publish the endpoint, serve until SIGTERM/SIGINT.
+"""Run a miner: take the hotkey lock, check registration, serve, publish once healthy.
 
-Order matters: the cheap chain checks come before the engine is built (loading a model can take
-minutes), and the listening socket is bound before the endpoint is published, so a busy port is
-a clear error rather than a published endpoint nobody answers on.
+Order matters: one process per hotkey (a second one exits 5 before touching the chain), the
+cheap chain checks come before the engine is built (loading a model can take minutes), and the
+endpoint is published only after the server answers a signed self-query through its own socket
+(mycel_subnet.miner.publish), so validators never see an endpoint nobody answers on. A clean stop
+withdraws the endpoint again (``miner.withdraw_on_stop``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import resource
 import signal
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
 from mycel_subnet.chain.port import ChainPort
-from mycel_subnet.chain.types import ChainErrorKind, MetagraphSnapshot
+from mycel_subnet.chain.types import MetagraphSnapshot
 from mycel_subnet.cli.exit_codes import ExitCode
 from mycel_subnet.config import MycelSettings
 from mycel_subnet.engines.interface import EngineError, MinerEngine
 from mycel_subnet.miner.app import build_app
+from mycel_subnet.miner.http_server import server_config
 from mycel_subnet.miner.limits import ServiceLimits
 from mycel_subnet.miner.metagraph_cache import MetagraphCache
 from mycel_subnet.miner.metrics import MinerMetrics
+from mycel_subnet.miner.publish import EndpointPublisher, loopback_url, self_check
+from mycel_subnet.neuron_lock import AlreadyRunning, ProcessLock, miner_lock
 from mycel_subnet.neuron_startup import StartupError, open_hotkey_wallet, registered_neuron
 from mycel_subnet.transport.policy import CallerPolicy
 
@@ -67,27 +74,84 @@ class MinerRuntime:
     cache: MetagraphCache
     chain: ChainPort
     metrics_server: Any = None
+    publisher: EndpointPublisher | None = None
+    lock: ProcessLock | None = None
+    withdraw_on_stop: bool = True
+    fatal: tuple[int, str] | None = None
+
+    def stop_with(self, code: int, message: str) -> None:
+        """Stop serving because the miner cannot do its job (called from the publisher)."""
+        log.error("%s", message)
+        self.fatal = (code, message)
+        self.server.should_exit = True
 
     def serve(self) -> int:
         """Block until a signal (or ``server.should_exit``); in-flight requests finish first.
 
-        Returns the exit code: 0 after SIGTERM or a programmatic stop, 130 after SIGINT.
+        Returns the exit code: 0 after SIGTERM or a programmatic stop, 130 after SIGINT, the
+        publisher's code when the endpoint could never be published.
         """
+        if self.publisher is not None:
+            self.publisher.start()
         try:
             self.server.run(sockets=[self.sock])
         finally:
             self.close()
+        if self.fatal is not None:
+            return int(self.fatal[0])
         stopped_by = getattr(self.server, "stopped_by", [])
         return int(ExitCode.INTERRUPTED if signal.SIGINT in stopped_by else ExitCode.OK)
 
+    def _withdraw(self) -> None:
+        publisher = self.publisher
+        if publisher is None:
+            return
+        publisher.stopping.set()
+        if publisher.ident is not None:  # started: serve() ran
+            publisher.join(timeout=30)
+        if not (publisher.published and self.withdraw_on_stop):
+            return
+        result = self.chain.reset_axon()
+        if result.ok:
+            log.info("endpoint %s withdrawn: %s", publisher.endpoint, result.message)
+        else:
+            log.warning("could not withdraw %s: %s", publisher.endpoint, result.message)
+
     def close(self) -> None:
-        if self.metrics_server is not None:
-            self.metrics_server.shutdown()
-            self.metrics_server.server_close()
-            self.metrics_server = None
-        self.cache.stop()
-        self.chain.close()
-        self.sock.close()
+        try:
+            self._withdraw()
+        finally:
+            self.publisher = None
+            if self.metrics_server is not None:
+                self.metrics_server.shutdown()
+                self.metrics_server.server_close()
+                self.metrics_server = None
+            self.cache.stop()
+            self.chain.close()
+            self.sock.close()
+            if self.lock is not None:
+                self.lock.release()
+                self.lock = None
+
+
+def check_open_files(limits: ServiceLimits) -> None:
+    """Raise the soft RLIMIT_NOFILE to what the connection cap needs, or warn in one line."""
+    needed = limits.nofile_needed
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    if soft < needed:
+        log.warning(
+            "open-file limit is %d but miner.max_connections=%d needs %d: raise LimitNOFILE "
+            "(systemd) or ulimit -n, or lower --miner.max_connections",
+            soft,
+            limits.max_connections,
+            needed,
+        )
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -131,34 +195,51 @@ def _build_engine(settings: MycelSettings) -> MinerEngine:
 
 
 def prepare_miner(settings: MycelSettings, *, engine: MinerEngine | None = None) -> MinerRuntime:
-    """Do every start-up step and return a runtime ready to ``serve()``; MinerStartupError."""
+    """Do every start-up step and return a runtime ready to ``serve()``; MinerStartupError.
+
+    The runtime holds the hotkey lock from here on; ``serve()`` or ``close()`` releases it.
+    """
     chain: ChainPort | None = None
+    lock: ProcessLock | None = None
+    m = settings.miner
+    limits = ServiceLimits.from_settings(m)
     try:
         wallet = open_hotkey_wallet(settings)
         hotkey = wallet.hotkey.ss58_address
+        lock = miner_lock(Path(wallet.path).expanduser() / wallet.name, hotkey)
+        try:
+            lock.acquire()
+        except AlreadyRunning as error:
+            lock = None
+            raise MinerStartupError(ExitCode.LOCKED, str(error)) from None
+        check_open_files(limits)
         chain = ChainPort(settings.subtensor.network, settings.netuid, wallet)
         graph, me = registered_neuron(chain, settings, hotkey)
     except StartupError as error:
         if chain is not None:  # shut its event loop down now, not in a finalizer at exit
             chain.close()
+        if lock is not None:
+            lock.release()
         raise MinerStartupError(error.code, str(error)) from None
     log.info("hotkey %s is uid %d on netuid %d", hotkey, me.uid, settings.netuid)
 
-    ip, port = _published_endpoint(settings)
-    sock = _bind(settings.axon.ip, settings.axon.port)
     try:
-        served = chain.serve_axon(ip, port)
-        if served.ok:
-            log.info("endpoint %s:%d: %s", ip, port, served.message)
-        elif served.error is ChainErrorKind.NOT_REGISTERED:
-            raise MinerStartupError(ExitCode.NOT_REGISTERED, served.message)
-        elif served.error is ChainErrorKind.UNREACHABLE:
-            raise MinerStartupError(ExitCode.UNAVAILABLE, served.message)
-        else:  # e.g. the serving rate limit: the endpoint published before stays in place
-            log.warning("could not publish %s:%d yet: %s", ip, port, served.message)
-
+        ip, port = _published_endpoint(settings)
+        if me.is_serving and me.endpoint != f"{ip}:{port}":
+            log.warning(
+                "this hotkey's endpoint on chain is %s; it will be replaced by %s:%d once this "
+                "miner is healthy (is another miner running with this hotkey elsewhere?)",
+                me.endpoint,
+                ip,
+                port,
+            )
+        sock = _bind(settings.axon.ip, settings.axon.port)
+    except BaseException:
+        chain.close()
+        lock.release()
+        raise
+    try:
         engine = engine or _build_engine(settings)
-        m = settings.miner
 
         def fetch() -> MetagraphSnapshot:
             fresh = chain.metagraph()
@@ -191,7 +272,7 @@ def prepare_miner(settings: MycelSettings, *, engine: MinerEngine | None = None)
             log.info("metrics on http://%s:%d/metrics", m.metrics_host, m.metrics_port)
         policy = CallerPolicy(
             deny=m.deny,
-            allow=m.allow,
+            allow=[*m.allow, hotkey],  # the miner's own health check signs with its hotkey
             require_validator_permit=m.require_validator_permit,
             min_stake=m.min_stake,
         )
@@ -200,32 +281,40 @@ def prepare_miner(settings: MycelSettings, *, engine: MinerEngine | None = None)
             engine=engine,
             metagraph=cache,
             policy=policy,
-            limits=ServiceLimits.from_settings(m),
+            limits=limits,
             metrics=metrics,
         )
     except BaseException:
         sock.close()
         chain.close()
+        lock.release()
         raise
-    config = uvicorn.Config(
-        app,
-        log_config=None,
-        access_log=False,
-        server_header=False,  # the health route says nothing about the software either
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
-        timeout_keep_alive=30,
-    )
+    config = server_config(app, limits, metrics, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S)
     cache.start()
     log.info(
         "miner serving on %s:%d with engine %s", settings.axon.ip, settings.axon.port, engine.name
     )
-    return MinerRuntime(
-        server=GracefulServer(config),
+    server = GracefulServer(config)
+    runtime = MinerRuntime(
+        server=server,
         sock=sock,
         cache=cache,
         chain=chain,
         metrics_server=metrics_server,
+        lock=lock,
+        withdraw_on_stop=m.withdraw_on_stop,
     )
+    url = loopback_url(settings.axon.ip, settings.axon.port)
+    check_s = min(30.0, m.health_timeout_s)
+    runtime.publisher = EndpointPublisher(
+        started=lambda: server.started,
+        check=lambda: self_check(url, wallet, check_s),
+        serve_axon=lambda: chain.serve_axon(ip, port),
+        endpoint=f"{ip}:{port}",
+        health_timeout_s=m.health_timeout_s,
+        on_fatal=runtime.stop_with,
+    )
+    return runtime
 
 
 def run_miner(settings: MycelSettings, *, engine: MinerEngine | None = None) -> int:

@@ -24,6 +24,7 @@ from bittensor import http_auth
 from mycel_subnet.chain.types import MetagraphSnapshot, NeuronInfo
 from mycel_subnet.engines.interface import EngineError
 from mycel_subnet.miner.app import build_app
+from mycel_subnet.miner.http_server import server_config
 from mycel_subnet.miner.limits import ServiceLimits
 from mycel_subnet.miner.metagraph_cache import MetagraphCache
 from mycel_subnet.transport.policy import CallerPolicy
@@ -139,17 +140,19 @@ def running_miner(
     limits: ServiceLimits | None = None,
     engine: ScriptedEngine | None = None,
 ) -> Iterator[RunningMiner]:
-    """A real uvicorn server on 127.0.0.1 in a thread, stopped (gracefully) on exit."""
+    """A real uvicorn server on 127.0.0.1 in a thread, stopped (gracefully) on exit; the same
+    server config (connection caps, read deadlines) as the miner's entry point."""
     engine = engine or ScriptedEngine()
+    limits = limits or ServiceLimits(rate_limit_per_ip=1000, rate_limit_per_hotkey=1000)
     app = build_app(
         wallet=wallet,
         engine=engine,
         metagraph=cache,
         policy=policy or CallerPolicy(min_stake=0.0),
-        limits=limits or ServiceLimits(rate_limit_per_ip=1000, rate_limit_per_hotkey=1000),
+        limits=limits,
     )
     sock = free_socket()
-    config = uvicorn.Config(app, log_config=None, access_log=False, timeout_graceful_shutdown=30)
+    config = server_config(app, limits, app.state.service.metrics, timeout_graceful_shutdown=30)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
     thread.start()

@@ -437,7 +437,7 @@ def _serve_axon(chain, conn, block, index, signer, function, p) -> list[dict]:
     ip, ip_type = int(p["ip"]), int(p.get("ip_type", 4))
     if ip_type not in (4, 6):
         raise DispatchError("InvalidIpType")
-    if ip == 0:
+    if ip == 0 and int(p["port"]) != 1:  # ip 0 port 1: the SDK's ResetAxon (stop serving)
         raise DispatchError("InvalidIpAddress")
     hp = json.loads(subnet["hparams"])
     prev = conn.execute(
