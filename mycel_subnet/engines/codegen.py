@@ -14,7 +14,7 @@ import ast
 import copy
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mycel_subnet.engines.codeinfo import infer_entrypoint, top_functions
 from mycel_subnet.privacy.recognisers import find_spans
@@ -39,6 +39,9 @@ class GeneralisedCode:
     entrypoint: str | None
     parameters: tuple[str, ...]  # the hoisted keyword-only parameters
     scrubbed: int  # string literals that carried personal data
+    # The original value behind each hoisted parameter: private, for the local behaviour
+    # check only (the generalised code with these values must do what the original did).
+    originals: dict[str, object] = field(default_factory=dict, repr=False)
 
 
 def code_blocks(text: str) -> list[CodeBlock]:
@@ -120,6 +123,7 @@ class _Scrubber(ast.NodeTransformer):
         self.scrub = scrub
         self.hoisted: dict[tuple[type, object], str] = {}
         self.defaults: list[ast.expr] = []
+        self.originals: dict[str, object] = {}
         self.scrubbed = 0
         self._in_entry = False
         self._in_fstring = 0
@@ -133,13 +137,15 @@ class _Scrubber(ast.NodeTransformer):
         self.taken.add(name)
         return name
 
-    def _hoist(self, value: object, base: str) -> ast.expr | None:
+    def _hoist(self, value: object, base: str, default: object = None) -> ast.expr | None:
+        """A parameter for `value` (its default: `default`, the scrubbed form, if given)."""
         key = (type(value), value)
         if key not in self.hoisted:
             if len(self.hoisted) >= MAX_HOISTED:
                 return None
             self.hoisted[key] = self._name(base)
-            self.defaults.append(ast.Constant(value))
+            self.defaults.append(ast.Constant(value if default is None else default))
+            self.originals[self.hoisted[key]] = value
         return ast.Name(id=self.hoisted[key], ctx=ast.Load())
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.AST:
@@ -197,7 +203,7 @@ class _Scrubber(ast.NodeTransformer):
             self.scrubbed += 1
             if self._in_entry and not self._in_fstring:
                 kind = re.search(r"<([A-Z_]+)>", clean)
-                hoisted = self._hoist(clean, kind.group(1).lower() if kind else "value")
+                hoisted = self._hoist(value, kind.group(1).lower() if kind else "value", clean)
                 if hoisted is not None:
                     return hoisted
             return ast.Constant(clean)
@@ -254,4 +260,6 @@ def generalise_code(code: str, scrub: Scrub) -> GeneralisedCode | None:
     if _residual_pii(tree):
         return None
     text = ast.unparse(tree).strip() + "\n"
-    return GeneralisedCode(text, entrypoint, tuple(scrubber.hoisted.values()), scrubber.scrubbed)
+    return GeneralisedCode(
+        text, entrypoint, tuple(scrubber.hoisted.values()), scrubber.scrubbed, scrubber.originals
+    )

@@ -1,11 +1,20 @@
 """generate_pattern: from a successful interaction log to a shareable LearnedPattern.
 
-The vision's pipeline, in order: pick the request (the insight to generalise) and the answer
-that solved it; remove personal data everywhere (values found in one turn are removed from all
-turns and from code literals); turn the remaining specifics into `{variables}`; refuse when
-too little is left (the utility threshold); otherwise build a code template (when the answer
-carries Python code), a workflow (when the answer was several tool-assisted steps) or a prompt
-template. The trigger is the generalised request with `<variable>` slots.
+Safe by construction, in this order:
+1. learn: one `InteractionScrubber` reads EVERY turn (user, assistant, tool) and EVERY code
+   block in any language, so a value found anywhere is removed everywhere;
+2. shape the reusable approach, from scrubbed text only: the kind of request (its task
+   sentences; greetings, contact details and pasted data dropped, the data as one `{input}`
+   slot), the steps that worked (the assistant's approach sentences), the code generalised into
+   parameters (Python), or the tool-assisted steps (a workflow); specifics become `{variables}`;
+3. measure utility and refuse below the threshold with the reason: reusable content vs slots
+   for text, and for code that the generalised template still reproduces the original's own
+   examples in the sandbox;
+4. the final check: every string of the pattern (trigger, template, code, steps, requirements,
+   names) against every learned value in every view (`leaks`); pieces that leak are dropped
+   before assembly, and a leak in the assembled pattern refuses it, naming only the kinds.
+A model (the llm engine) only rewrites the trigger, and its answer passes the same scrub and
+leak check before it is used.
 """
 
 from __future__ import annotations
@@ -13,27 +22,45 @@ from __future__ import annotations
 import ast
 import logging
 import re
-import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
-from mycel_subnet.engines.codegen import (
-    code_blocks,
-    generalise_code,
-    strip_code_blocks,
-)
+from mycel_subnet.engines.codecheck import literal_scrub_map, reproduces
+from mycel_subnet.engines.codegen import FENCE, code_blocks, generalise_code, strip_code_blocks
 from mycel_subnet.engines.codeinfo import PYTHON
 from mycel_subnet.engines.induce import induce_template
+from mycel_subnet.engines.outgoing import (
+    clean_pieces,
+    code_leaked_kinds,
+    leak_reason,
+    leaked_kinds,
+    strings_of,
+)
 from mycel_subnet.engines.quality import SandboxConfig
 from mycel_subnet.engines.risk import code_safety, prompt_safety
-from mycel_subnet.engines.scrub import LogScrubber
 from mycel_subnet.engines.text import content_words, lexical_similarity, shorten
 from mycel_subnet.intelligence.llm import LLMError, Router
-from mycel_subnet.privacy.generalise import generalise
 from mycel_subnet.privacy.pipeline import MIN_CONTENT_WORDS, MIN_UTILITY, utility_score
-from mycel_subnet.privacy.recognisers import find_spans
+from mycel_subnet.privacy.scrubber import InteractionScrubber
+from mycel_subnet.privacy.shaping import (
+    SLOT,
+    approach_steps,
+    fields,
+    generalise_text,
+    is_ask,
+    is_filler,
+    join_task,
+    kind_of_request,
+    sentences,
+    slot_ratio,
+    slots_to_variables,
+    task_sentences,
+    task_text,
+    to_trigger,
+    without_instance,
+)
 from mycel_subnet.sandbox import run_python
 from protocol import (
     CodeTemplate,
@@ -49,24 +76,15 @@ from protocol import limits as L
 
 log = logging.getLogger(__name__)
 
-APPROACH = "\n\nApproach that worked: "
-STEP_BREAK = "\n\n\u241e\n\n"  # a separator the generaliser leaves alone
-CODE_SENTINEL = "CODEBLOCKXQZ"
-MAX_REQUEST_CHARS = 600
-MAX_APPROACH_CHARS = 600
-MAX_STEP_CHARS = 400
+APPROACH = "Approach that worked:"
+CODE_MARK = "codeblockxqz"  # lower-case: no generaliser rule touches it
+STEP_MARK = "stepbreakxqz"
 MAX_TRIGGER_CHARS = 300
+MAX_WORKFLOW_STEP_CHARS = 400
 MIN_ANSWER_WORDS = 3
 MIN_CODE_SAFETY = 0.5
-_PII_SLOT = re.compile(r"<([A-Z][A-Z_]*)>")
-PLEASANTRIES = frozenset(
-    """hi hello hey dear thank thanks regard best cheer kind sincerely morning afternoon evening
-    great awesome perfect cool welcome bye goodbye sure person""".split()  # noqa: SIM905
-)
-CONTACT_WORDS = frozenset(
-    """i'm im name call reach contact mail email e-mail phone number key token password address
-    live work sign signed cc""".split()  # noqa: SIM905
-)
+MAX_STEP_SLOT_RATIO = 1.0  # a step with more slots than words is the user's instance
+MIN_TRIGGER_RELEVANCE = 0.2
 
 
 class Refusal(Exception):
@@ -77,107 +95,59 @@ class Refusal(Exception):
 class GenerateOptions:
     creator: str
     sandbox: SandboxConfig
-    use_presidio: bool = True
+    use_presidio: bool = True  # the scrubber's NER model (names, places, organisations)
     trigger_tokens: int = 48
-
-
-# --- text shaping -------------------------------------------------------------------------
-
-
-def _is_filler(sentence: str) -> bool:
-    """Greetings, thanks and sign-offs, and sentences that only hand over the user's own
-    details ("I'm <PERSON>, call me at <PHONE>", "my key is <API_KEY>")."""
-    words = set(content_words(_PII_SLOT.sub(" ", sentence)))
-    if not words:
-        return True
-    if words <= PLEASANTRIES:
-        return True
-    return bool(_PII_SLOT.search(sentence)) and words <= PLEASANTRIES | CONTACT_WORDS
-
-
-def drop_pleasantries(text: str) -> str:
-    """The text without filler sentences (see `_is_filler`)."""
-    kept_lines = []
-    for line in text.splitlines():
-        kept = [s for s in re.split(r"(?<=[.!?])\s+", line) if not _is_filler(s)]
-        if kept:
-            kept_lines.append(" ".join(kept))
-    return "\n".join(kept_lines).strip()
-
-
-def slots_to_variables(template: str, taken: set[str]) -> str:
-    """`<EMAIL>` placeholders from PII removal become `{email}` variables."""
-    names: dict[str, str] = {}
-
-    def name_for(match: re.Match[str]) -> str:
-        kind = match.group(1)
-        if kind not in names:
-            base = kind.lower()
-            name, n = base, 1
-            while name in taken:
-                n += 1
-                name = f"{base}_{n}"
-            taken.add(name)
-            names[kind] = name
-        return "{" + names[kind] + "}"
-
-    return _PII_SLOT.sub(name_for, template)
-
-
-def generalise_text(text: str) -> str:
-    """Specifics -> `{variables}`, PII placeholders included; a valid format string."""
-    general = generalise(text)
-    out = slots_to_variables(general.template, set(general.variables))
-    return out.replace(CODE_SENTINEL, "{code}")
-
-
-def to_trigger(template: str) -> str:
-    """A template's text with `{var}` shown as `<var>` and escapes undone."""
-    pieces = []
-    for literal, field, _spec, _conv in string.Formatter().parse(template):
-        pieces.append(literal)
-        if field is not None:
-            pieces.append(f"<{field}>")
-    return shorten("".join(pieces), MAX_TRIGGER_CHARS)
-
-
-def requirement_names(variables: list[str]) -> list[str]:
-    """Variable names as requirements, without numbering: ["company", "amount"]."""
-    out: list[str] = []
-    for var in variables:
-        base = re.sub(r"_\d+$", "", var).replace("_", " ")
-        if base not in out and base not in ("details", "code"):
-            out.append(base)
-    return out[: L.MAX_REQUIREMENTS]
 
 
 # --- the log ------------------------------------------------------------------------------
 
 
-def _string_literals(code: str) -> list[str]:
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError):
-        return []
-    return [
-        n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)
-    ]
-
-
-def learn_private_values(request: GeneratePatternRequest, scrubber: LogScrubber) -> None:
+def learn_log(request: GeneratePatternRequest, scrubber: InteractionScrubber) -> None:
+    """Every turn's prose and every code block, whatever its language (untagged: "")."""
     for turn in request.interaction_log.turns:
-        scrubber.learn(strip_code_blocks(turn.content, "\n"))
+        prose = strip_code_blocks(turn.content, "\n")
+        if prose.strip():
+            scrubber.learn(prose)
         for block in code_blocks(turn.content):
-            for literal in _string_literals(block.code):
-                scrubber.learn(literal, guess_names=False)
+            scrubber.learn(block.code, code_language=block.language)
 
 
-def pick_request(request: GeneratePatternRequest) -> str:
-    """The user turn that says the most (greetings and 'thanks!' turns lose)."""
-    turns = [t.content for t in request.interaction_log.turns if t.role == "user"]
+def final_leak_check(
+    request: GeneratePatternRequest,
+    pattern: LearnedPattern,
+    scrubber: InteractionScrubber | None = None,
+) -> list[str]:
+    """Kinds of values learned from the log that some string of `pattern` still carries."""
+    if scrubber is None:
+        scrubber = InteractionScrubber()
+        learn_log(request, scrubber)
+    shared = pattern.model_dump(mode="json")
+    kinds: set[str] = set()
+    solution = shared["solution"]
+    if solution.get("kind") == "code_template":
+        code, entry = solution.pop("code"), solution.pop("entrypoint") or ""
+        kinds.update(code_leaked_kinds(scrubber, code, entry))
+    kinds.update(leaked_kinds(scrubber, strings_of(shared)))
+    return sorted(kinds)
+
+
+def scrub_turn(text: str, scrubber: InteractionScrubber) -> str:
+    """The turn's prose scrubbed, each code block replaced by a marker (code is shared only
+    through the code template, never pasted into prose)."""
+    pieces, cursor = [], 0
+    for match in FENCE.finditer(text):
+        pieces.append(scrubber.scrub(text[cursor : match.start()]))
+        pieces.append(f" {CODE_MARK} ")
+        cursor = match.end()
+    pieces.append(scrubber.scrub(text[cursor:]))
+    return "".join(pieces)
+
+
+def pick_request(turns: list[str]) -> str:
+    """The scrubbed user turn that asks the most (greetings, thanks and pasted data lose)."""
     if not turns:
         raise Refusal("the log has no user turn, so there is no request to generalise")
-    return max(turns, key=lambda t: len(content_words(strip_code_blocks(t))))
+    return max(turns, key=lambda t: len(content_words(SLOT.sub(" ", task_text(t)))))
 
 
 def pick_code(request: GeneratePatternRequest) -> str | None:
@@ -203,41 +173,74 @@ def _parses(code: str) -> bool:
 # --- building -----------------------------------------------------------------------------
 
 
-def build_prompt(request_t: str, approach: str) -> tuple[PromptTemplate, str]:
-    """A prompt template (request + the approach that worked) and the request part."""
-    combined = request_t + (APPROACH + approach if approach else "")
-    template = generalise_text(combined)
-    head = template.split(generalise(APPROACH).template, 1)[0]
-    if not _fields(template):
-        template += "\n\nDetails: {details}"
-    variables = _fields(template)
-    return PromptTemplate(template=template[: L.MAX_TEMPLATE_LEN], variables=variables), head
+def _generalise(text: str) -> str:
+    return generalise_text(text, {CODE_MARK: "{code}"})
 
 
-def induce_from_repeats(request: GeneratePatternRequest) -> PromptTemplate | None:
-    """A template induced from several user turns that are one request with different fills."""
+def build_prompt(request_t: str, steps: list[str]) -> tuple[PromptTemplate, str]:
+    """A prompt template (the kind of request, then the numbered approach) and its request
+    part. One generalisation over both keeps a specific's variable name the same in each."""
+    combined = request_t + (f"\n{STEP_MARK}\n" + f"\n{STEP_MARK}\n".join(steps) if steps else "")
+    head, *rest = _generalise(combined).split(f"\n{STEP_MARK}\n")
+    template = head.strip()
+    if rest:
+        numbered = "\n".join(f"{i}. {step.strip()}" for i, step in enumerate(rest, start=1))
+        template += f"\n\n{APPROACH}\n{numbered}"
+    if not fields(template):
+        template += "\n\nInput: {input}"
+    template = template[: L.MAX_TEMPLATE_LEN]
+    return PromptTemplate(template=template, variables=fields(template)), head
+
+
+def induce_from_repeats(user_turns: list[str]) -> PromptTemplate | None:
+    """A template induced from several (scrubbed) user turns that are one request with
+    different fills: the log shows which words are the instance. Each placeholder is one word
+    while aligning, so `<ORG>` in one turn and `<TERM>` in another differ as a whole."""
     turns = [
-        strip_code_blocks(t.content, f" {CODE_SENTINEL} ")
-        for t in request.interaction_log.turns
-        if t.role == "user" and len(content_words(t.content)) >= MIN_CONTENT_WORDS
+        SLOT.sub(lambda m: f"slotxq{m.group(1)}qx", t)
+        for t in user_turns
+        if len(content_words(t)) >= MIN_CONTENT_WORDS
     ]
     template = induce_template(turns)
-    if template is None or CODE_SENTINEL in template or len(template) > L.MAX_TEMPLATE_LEN:
+    if template is None or CODE_MARK in template or len(template) > L.MAX_TEMPLATE_LEN:
         return None
-    return PromptTemplate(template=template, variables=_fields(template))
+    template = re.sub(r"slotxq([A-Z][A-Z_]*)qx", r"<\1>", template)
+    try:
+        template = slots_to_variables(template, set(fields(template.replace("<", " "))))
+        variables = fields(template)
+    except ValueError:
+        return None
+    return PromptTemplate(template=template, variables=variables)
 
 
-def _fields(template: str) -> list[str]:
-    out: list[str] = []
-    for _lit, field, _s, _c in string.Formatter().parse(template):
-        if field is not None and field not in out:
-            out.append(field)
-    return out
+def scrub_literal(value: str, scrubber: InteractionScrubber) -> str:
+    """One string literal through the scrubber's code mode (as `_ = '...'`); prose rules only
+    when that does not come back as a single string."""
+    out = scrubber.scrub(f"_ = {value!r}\n", code_language="python")
+    try:
+        node = ast.parse(out).body[0]
+    except (SyntaxError, ValueError, IndexError):
+        return scrubber.scrub(value)
+    if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+        return str(node.value.value)
+    return scrubber.scrub(value)
 
 
-def build_code(code: str, scrubber: LogScrubber, sandbox: SandboxConfig) -> CodeTemplate | str:
-    """A code template, or the reason the code cannot be shared."""
-    general = generalise_code(code, scrubber.literal)
+def build_code(
+    code: str, scrubber: InteractionScrubber, sandbox: SandboxConfig
+) -> CodeTemplate | str:
+    """A code template, or the reason the code cannot be shared. The scrubber's code mode
+    decides every literal; generalisation hoists the scrubbed ones into parameters; the
+    template must load in the sandbox and reproduce the original's own examples."""
+    mapping = literal_scrub_map(code, scrubber.scrub(code, code_language="python"))
+    if mapping is None:  # the scrubbed code changed shape: scrub each literal on its own
+        mapping = {}
+        for node in ast.walk(ast.parse(code)):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                clean = scrub_literal(node.value, scrubber)
+                if clean != node.value:
+                    mapping[node.value] = clean
+    general = generalise_code(code, lambda text: (mapping.get(text, text), int(text in mapping)))
     if general is None:
         return "the code does not parse or personal data could not be removed from it"
     safety = code_safety(general.code, "python")
@@ -248,23 +251,26 @@ def build_code(code: str, scrubber: LogScrubber, sandbox: SandboxConfig) -> Code
     )
     if not loaded.ok:
         return f"the generalised code does not load in the sandbox: {loaded.detail[:120]}"
+    check = reproduces(code, general, sandbox)
+    if check is not None and not check.ok:
+        return (
+            "the generalised code no longer reproduces the original's own examples "
+            f"({check.passed} of {check.total})"
+        )
     return CodeTemplate(language="python", code=general.code, entrypoint=general.entrypoint)
 
 
-def build_workflow(
-    request_t: str, request: GeneratePatternRequest, scrubber: LogScrubber
-) -> Workflow | None:
-    """Steps from the assistant's turns of a tool-assisted interaction."""
+def build_workflow(request_t: str, answers: list[str]) -> Workflow | None:
+    """Steps from the assistant's (scrubbed) turns of a tool-assisted interaction."""
     texts = [request_t]
-    for turn in request.interaction_log.turns:
-        if turn.role == "assistant":
-            prose = drop_pleasantries(scrubber.prose(strip_code_blocks(turn.content)))
-            if len(content_words(prose)) >= MIN_ANSWER_WORDS:
-                texts.append(shorten(prose, MAX_STEP_CHARS))
+    for prose in answers:
+        kept = " ".join(s for s in sentences(prose) if not is_filler(s))
+        if len(content_words(kept)) >= MIN_ANSWER_WORDS:
+            texts.append(shorten(kept, MAX_WORKFLOW_STEP_CHARS))
     if len(texts) < 3:
         return None
     texts = texts[: L.MAX_WORKFLOW_STEPS]
-    parts = generalise_text(STEP_BREAK.join(texts)).split(STEP_BREAK.strip())
+    parts = _generalise(f"\n{STEP_MARK}\n".join(texts)).split(f"\n{STEP_MARK}\n")
     steps = []
     for index, part in enumerate(parts, start=1):
         content = part.strip()[: L.MAX_TEMPLATE_LEN] or "continue"
@@ -275,8 +281,9 @@ def build_workflow(
     return Workflow(steps=steps)
 
 
-def refine_trigger(router: Router, trigger: str, scrubber: LogScrubber, tokens: int) -> str:
-    """Ask the model for a more general trigger; keep ours unless its answer is clean."""
+def refine_trigger(router: Router, trigger: str, scrubber: InteractionScrubber, tokens: int) -> str:
+    """Ask the model for a more general trigger; keep ours unless its answer is clean (a model
+    can echo private values back: its text passes the same scrub and leak check)."""
     prompt = (
         "Rewrite this request as one short sentence describing the kind of task, keeping "
         f"placeholders like <company> as they are. Request: {trigger}\nTask description:"
@@ -287,15 +294,14 @@ def refine_trigger(router: Router, trigger: str, scrubber: LogScrubber, tokens: 
         log.info("trigger refinement skipped: %s", exc)
         return trigger
     candidate = text[0].strip().strip('"') if text else ""
-    if not 10 <= len(candidate) <= MAX_TRIGGER_CHARS:
+    if not 10 <= len(candidate) <= MAX_TRIGGER_CHARS or scrubber.leaks(candidate):
         return trigger
-    if scrubber.prose(candidate) != candidate or lexical_similarity(candidate, trigger) < 0.2:
+    masked = re.sub(r"<[a-z][a-z0-9_]*>", " ", candidate)
+    if scrubber.scrub(masked) != masked:
+        return trigger
+    if lexical_similarity(candidate, trigger) < MIN_TRIGGER_RELEVANCE:
         return trigger
     return candidate
-
-
-def _leaks(texts: list[str]) -> bool:
-    return any(True for text in texts for _ in find_spans(text))
 
 
 def refuse(reason: str) -> GeneratePatternResult:
@@ -305,8 +311,7 @@ def refuse(reason: str) -> GeneratePatternResult:
 def generate(
     request: GeneratePatternRequest, options: GenerateOptions, router: Router | None
 ) -> GeneratePatternResult:
-    log_ = request.interaction_log
-    if log_.outcome == "failure":
+    if request.interaction_log.outcome == "failure":
         return refuse("the interaction failed, so it holds no solution worth sharing")
     try:
         return _generate(request, options, router)
@@ -314,61 +319,120 @@ def generate(
         return refuse(str(exc))
 
 
+def check_utility(request_t: str, steps: list[str], has_code: bool) -> None:
+    """Refuse below the utility threshold, saying why. Utility is the share of reusable
+    content words among content words and slots, over the request and the approach; the
+    request must name a task (one content word at least), and the pattern must carry
+    MIN_CONTENT_WORDS content words (code counts as the solution itself)."""
+    ratio, words = utility_score(_generalise(" ".join([request_t, *steps])))
+    _, request_words = utility_score(_generalise(request_t))
+    needed = 1 if has_code else MIN_CONTENT_WORDS
+    if request_words < 1 or words < needed or ratio < MIN_UTILITY:
+        raise Refusal(
+            "nothing reusable remains once personal data and specifics are removed "
+            f"(utility {ratio:.2f} with {words} content words, {request_words} in the request; "
+            f"the threshold is {MIN_UTILITY} with {needed} words)"
+        )
+
+
+@dataclass
+class _Parts:
+    """What one log offers once scrubbed: the request's task sentences, approach steps, the
+    assistant's scrubbed turns, the Python code (if any) and how many tool turns it had."""
+
+    kept: list[str]
+    steps: list[str]
+    answers: list[str]
+    users: list[str]
+    code: str | None
+    tools: int
+
+
 def _generate(
     request: GeneratePatternRequest, options: GenerateOptions, router: Router | None
 ) -> GeneratePatternResult:
-    scrubber = LogScrubber(use_presidio=options.use_presidio)
-    learn_private_values(request, scrubber)
-    raw_request = strip_code_blocks(pick_request(request), f" {CODE_SENTINEL} ")
-    request_t = drop_pleasantries(scrubber.prose(raw_request))[:MAX_REQUEST_CHARS]
-    ratio, words = utility_score(generalise_text(request_t))
-    if words < MIN_CONTENT_WORDS or ratio < MIN_UTILITY:
-        raise Refusal(
-            "nothing reusable remains once personal data and specifics are removed "
-            f"(utility {ratio:.2f} with {words} content words; the threshold is {MIN_UTILITY} "
-            f"with {MIN_CONTENT_WORDS} words)"
-        )
-    answers = [t.content for t in request.interaction_log.turns if t.role == "assistant"]
-    tools = [t for t in request.interaction_log.turns if t.role == "tool"]
-    approach = drop_pleasantries(scrubber.prose(strip_code_blocks("\n".join(answers))))
+    scrubber = InteractionScrubber(use_ner=options.use_presidio)
+    learn_log(request, scrubber)
+    turns = request.interaction_log.turns
+    users = [scrub_turn(t.content, scrubber) for t in turns if t.role == "user"]
+    answers = [scrub_turn(t.content, scrubber) for t in turns if t.role == "assistant"]
+    kept, _ = clean_pieces(scrubber, task_sentences(pick_request(users)))
+    kept = without_instance(kept)
+    candidate_steps = [
+        s for s in approach_steps("\n".join(a.replace(CODE_MARK, " ") for a in answers))
+        if slot_ratio(s) <= MAX_STEP_SLOT_RATIO
+    ]  # fmt: skip
+    steps, dropped = clean_pieces(scrubber, candidate_steps)
+    if dropped:
+        log.info("dropped %d approach steps that still carried a private value", dropped)
     code = pick_code(request)
-    if code is None and len(content_words(approach)) < MIN_ANSWER_WORDS:
+    check_utility(join_task(kept), steps, code is not None)
+    if code is None and not steps:
         raise Refusal("the assistant's reply holds no reusable solution")
+    parts = _Parts(kept, steps, answers, users, code, sum(t.role == "tool" for t in turns))
+    # Each piece passed the leak check alone; pieces joined can still form a learned value
+    # (a name split over two lines). Then the pattern is rebuilt from less: the asks only,
+    # then without the code, and every attempt faces the same final check.
+    asks = [p for p in kept if is_ask(p.replace(CODE_MARK, " "))] or kept
+    attempts = [parts, replace(parts, kept=asks), replace(parts, kept=asks, code=None)]
+    reason = ""
+    for attempt in attempts:
+        if attempt.code is None and not attempt.steps:
+            continue
+        pattern = _assemble(request, options, router, scrubber, attempt)
+        kinds = final_leak_check(request, pattern, scrubber)
+        if not kinds:
+            return GeneratePatternResult(generated_pattern=pattern)
+        reason = reason or leak_reason(kinds)
+    raise Refusal(reason)
 
-    prompt, head = build_prompt(request_t, shorten(approach, MAX_APPROACH_CHARS))
-    induced = induce_from_repeats(request) if code is None else None
+
+def _assemble(
+    request: GeneratePatternRequest,
+    options: GenerateOptions,
+    router: Router | None,
+    scrubber: InteractionScrubber,
+    parts: _Parts,
+) -> LearnedPattern:
+    """The pattern from the scrubbed parts: prompt template, code template or workflow."""
+    request_t = join_task(parts.kept)
+    prompt, head = build_prompt(request_t, parts.steps)
+    induced = induce_from_repeats(parts.users) if parts.code is None else None
     if induced is not None:  # the log repeats one request: its shared text is the pattern
         prompt, head = induced, induced.template
     solution: PromptTemplate | CodeTemplate | Workflow = prompt
     requirements = requirement_names(list(prompt.variables))
     language = None
-    if code is not None:
-        built = build_code(code, scrubber, options.sandbox)
+    if parts.code is not None:
+        built = build_code(parts.code, scrubber, options.sandbox)
         if isinstance(built, CodeTemplate):
             solution, requirements, language = built, [], "python"
         else:
             log.info("sharing a prompt template instead of code: %s", built)
-    elif len(tools) >= 2:
-        workflow = build_workflow(request_t, request, scrubber)
+            if not parts.steps:
+                raise Refusal(f"the code cannot be shared ({built}) and no approach remains")
+    elif parts.tools >= 2:
+        workflow = build_workflow(request_t, parts.answers)
         if workflow is not None:
             solution = workflow
-    trigger = to_trigger(head)
+    asks = [p.replace(CODE_MARK, " ").strip() for p in parts.kept]
+    kind = _generalise(kind_of_request([p for p in asks if p])) if induced is None else head
+    plain_head = re.sub(r"\s*\{(?:code|input)\}\s*", " ", head).strip()
+    trigger = to_trigger(kind or plain_head or head, MAX_TRIGGER_CHARS)
+    if scrubber.leaks(trigger):  # sentences joined can form a learned value: one at a time
+        singles = [to_trigger(_generalise(p), MAX_TRIGGER_CHARS) for p in asks if p]
+        trigger = next((t for t in singles if not scrubber.leaks(t)), f"a {request.domain} task")
     if router is not None:
         trigger = refine_trigger(router, trigger, scrubber, options.trigger_tokens)
-    shared_text = [trigger, *requirements]
-    if isinstance(solution, PromptTemplate):
-        shared_text.append(solution.template)
-        if prompt_safety(solution.template).value < MIN_CODE_SAFETY:
-            raise Refusal("the request carries prompt-injection markers; not shared")
-    elif isinstance(solution, Workflow):
-        shared_text.extend(s.content for s in solution.steps)
-    if _leaks(shared_text):
-        raise Refusal("personal data could not be removed reliably; nothing is shared")
+    if isinstance(solution, PromptTemplate) and (
+        prompt_safety(solution.template).value < MIN_CODE_SAFETY
+    ):
+        raise Refusal("the request carries prompt-injection markers; not shared")
     try:
-        pattern = LearnedPattern(
+        return LearnedPattern(
             creator=options.creator,
             created_at=datetime.now(UTC),
-            trigger=trigger or "a request like this one",
+            trigger=trigger.strip() or "a request like this one",
             context_requirements=requirements,
             solution=solution,
             domain=request.domain,
@@ -378,4 +442,13 @@ def _generate(
         raise Refusal(
             f"no valid pattern could be built: {describe_validation_error(exc)}"
         ) from None
-    return GeneratePatternResult(generated_pattern=pattern)
+
+
+def requirement_names(variables: list[str]) -> list[str]:
+    """Variable names as requirements, without numbering: ["company", "amount"]."""
+    out: list[str] = []
+    for var in variables:
+        base = re.sub(r"_\d+$", "", var).replace("_", " ")
+        if base not in out and base not in ("details", "code", "input"):
+            out.append(base)
+    return out[: L.MAX_REQUIREMENTS]

@@ -100,8 +100,30 @@ HIDDEN = {
 }
 
 
+# Template slots (`{variable}`, `<KIND>`, a trigger's `<variable>`) are the generaliser's own
+# text, not instructions: "{email}" is not the verb "email", "<API_KEY>" is not a request for
+# keys. They are masked before the rules run; chat role markers are never treated as slots.
+_SLOT = re.compile(r"\{\{?[A-Za-z_][A-Za-z0-9_]*\}?\}|<[A-Za-z][A-Za-z0-9_]*>")
+_MARKER_WORDS = frozenset(
+    {"system", "assistant", "user", "sys", "inst", "im_start", "im_end", "endoftext"}
+    | {"start_header_id", "end_header_id", "eot_id", "s"}
+)
+SLOT_MASK = "{slot}"
+
+
+def mask_slots(text: str) -> str:
+    """`text` with every template slot replaced by a neutral `{slot}`."""
+
+    def mask(match: re.Match[str]) -> str:
+        name = match.group(0).strip("{}<>").lower()
+        return match.group(0) if name in _MARKER_WORDS else SLOT_MASK
+
+    return _SLOT.sub(mask, text)
+
+
 def scan_prompt_findings(text: str) -> list[Finding]:
-    """Findings for injection markers; text is NFKC-normalised first so look-alikes match."""
+    """Findings for injection markers; text is NFKC-normalised first so look-alikes match,
+    and template slots are masked (see `mask_slots`)."""
     findings: list[Finding] = []
     hidden_lines = sorted({text.count("\n", 0, i) + 1 for i, ch in enumerate(text) if ch in HIDDEN})
     hidden_lines += sorted(
@@ -112,7 +134,7 @@ def scan_prompt_findings(text: str) -> list[Finding]:
             Finding("PI_HIDDEN_CHARS", Severity.HIGH, line, "zero-width, bidi or tag characters")
         )
     visible = "".join(ch for ch in text if ch not in HIDDEN and not 0xE0000 <= ord(ch) <= 0xE007F)
-    normalised = unicodedata.normalize("NFKC", visible)
+    normalised = mask_slots(unicodedata.normalize("NFKC", visible))
     for code, severity, pattern, message in RULES:
         for match in pattern.finditer(normalised):
             line = normalised.count("\n", 0, match.start()) + 1

@@ -24,7 +24,9 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from mycel_subnet.engines.generate import final_leak_check
 from mycel_subnet.engines.interface import EngineError, MinerEngine
+from mycel_subnet.engines.outgoing import leak_reason
 from mycel_subnet.engines.solver.budget import Budget
 from mycel_subnet.engines.solver.probes import test_inputs
 from mycel_subnet.engines.solver.synthesis import synthesise
@@ -185,6 +187,9 @@ class SolverEngine:
             solution=CodeTemplate(language="python", code=code, entrypoint="solve"),
             domain=request.domain,
         )
+        kinds = final_leak_check(request, pattern)
+        if kinds:  # a model's proposal could echo a value back: the same check as generate
+            return GeneratePatternResult(generated_pattern=None, refusal_reason=leak_reason(kinds))
         return GeneratePatternResult(generated_pattern=pattern)
 
     def _search(self, examples: list[tuple[list[int], Any]]) -> P.Program | None:
