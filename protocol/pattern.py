@@ -13,62 +13,20 @@ import json
 import re
 import string
 import unicodedata
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    StringConstraints,
-    WithJsonSchema,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from protocol import limits as L
+from protocol.wire import U128, Timestamp, WireFloat, WireModel, wire_int
 
-_NEAR_ACCOUNT_RE = r"^(([a-z\d]+[\-_])*[a-z\d]+\.)*([a-z\d]+[\-_])*[a-z\d]+$"
+_NEAR_ACCOUNT_RE = r"^(([a-z0-9]+[\-_])*[a-z0-9]+\.)*([a-z0-9]+[\-_])*[a-z0-9]+$"
 _IDENTIFIER_RE = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
 # CIDv0 (base58btc sha2-256 multihash) or CIDv1 in base32 lower ("b...") as kubo prints them.
 _CID_RE = r"^(Qm[1-9A-HJ-NP-Za-km-z]{44}|b[a-z2-7]{20,98})$"
 
 
-class _Strict(BaseModel):
-    """Base for wire models: unknown fields are refused and values are immutable.
-
-    Immutability keeps a pattern's derived id honest: a changed pattern is a new, validated one
-    (see `LearnedPattern.updated`).
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _u128_from_wire(value: Any) -> Any:
-    """Accept a decimal string (NEAR's U128 JSON convention) or an int; refuse floats."""
-    if isinstance(value, (bool, float)):
-        raise ValueError("must be an integer amount in yoctoNEAR, not a float or bool")
-    if isinstance(value, str):
-        if not value.isdigit() or len(value) > 39:
-            raise ValueError("must be a decimal string of at most 39 digits")
-        return int(value)
-    return value
-
-
-U128 = Annotated[
-    int,
-    BeforeValidator(_u128_from_wire),
-    Field(ge=0, le=L.MAX_U128),
-    PlainSerializer(lambda v: str(v), return_type=str, when_used="json"),
-    WithJsonSchema(
-        {"type": "string", "pattern": r"^[0-9]{1,39}$", "description": "u128 as a decimal string"}
-    ),
-]
-"""A NEAR Balance in yoctoNEAR. On the wire it is a decimal string, as NEAR's U128 is, because
-JSON numbers lose precision above 2**53 in most languages."""
-
+Count = wire_int(0, L.MAX_U64)
 PatternId = Annotated[str, StringConstraints(pattern=rf"^[0-9a-f]{{{L.PATTERN_ID_HEX_LEN}}}$")]
 NearAccountId = Annotated[
     str,
@@ -76,8 +34,11 @@ NearAccountId = Annotated[
         min_length=L.MIN_ACCOUNT_ID_LEN, max_length=L.MAX_ACCOUNT_ID_LEN, pattern=_NEAR_ACCOUNT_RE
     ),
 ]
+# A short name: no control characters and no space at either end (refused, not stripped, so the
+# schema's pattern and the model agree on every input).
+LABEL_PATTERN = r"^[^\x00-\x20\x7f]([^\x00-\x1f\x7f]*[^\x00-\x20\x7f])?$"
 Label = Annotated[
-    str, StringConstraints(min_length=1, max_length=L.MAX_LABEL_LEN, strip_whitespace=True)
+    str, StringConstraints(min_length=1, max_length=L.MAX_LABEL_LEN, pattern=LABEL_PATTERN)
 ]
 Identifier = Annotated[str, StringConstraints(pattern=_IDENTIFIER_RE)]
 Sha256Hex = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
@@ -108,10 +69,14 @@ def template_placeholders(template: str) -> list[str]:
     return names
 
 
-class PromptTemplate(_Strict):
-    """A prompt that worked well, with its blanks named."""
+class PromptTemplate(WireModel):
+    """A prompt that worked well, with its blanks named.
+
+    Beyond the schema: `variables` are exactly the template's `{name}` placeholders, once each.
+    """
 
     kind: Literal["prompt_template"] = "prompt_template"
+    _tag: ClassVar[str] = "kind"
     template: Annotated[str, StringConstraints(min_length=1, max_length=L.MAX_TEMPLATE_LEN)]
     variables: Annotated[list[Identifier], Field(max_length=L.MAX_VARIABLES)]
 
@@ -137,26 +102,28 @@ class PromptTemplate(_Strict):
         return self.template.format(**{v: values[v] for v in self.variables})
 
 
-class CodeTemplate(_Strict):
+class CodeTemplate(WireModel):
     """Code that solves a class of problems. `entrypoint` names the function to call, if any."""
 
     kind: Literal["code_template"] = "code_template"
+    _tag: ClassVar[str] = "kind"
     language: Label
     code: Annotated[str, StringConstraints(min_length=1, max_length=L.MAX_CODE_LEN)]
-    dependencies: Annotated[list[Label], Field(max_length=L.MAX_DEPENDENCIES)] = []
+    dependencies: Annotated[list[Label], Field(max_length=L.MAX_DEPENDENCIES)] = []  # noqa: RUF012
     entrypoint: Identifier | None = None
 
 
-class ModelAdapter(_Strict):
+class ModelAdapter(WireModel):
     """A fine-tuned LoRA adapter stored on IPFS, pinned by CID and by the hash of its weights."""
 
     kind: Literal["model_adapter"] = "model_adapter"
+    _tag: ClassVar[str] = "kind"
     base_model: Annotated[str, StringConstraints(min_length=1, max_length=L.MAX_MODEL_NAME_LEN)]
     adapter_cid: Cid
     adapter_hash: Sha256Hex
 
 
-class WorkflowStep(_Strict):
+class WorkflowStep(WireModel):
     """One step of a workflow: a prompt, a piece of code, or another pattern by id.
 
     `output` names the variable the step's result is bound to, so later steps can use it.
@@ -168,8 +135,11 @@ class WorkflowStep(_Strict):
     output: Identifier
 
 
-class Workflow(_Strict):
+class Workflow(WireModel):
+    """Steps run in order. Beyond the schema: each step binds a distinct `output`."""
+
     kind: Literal["workflow"] = "workflow"
+    _tag: ClassVar[str] = "kind"
     steps: Annotated[list[WorkflowStep], Field(min_length=1, max_length=L.MAX_WORKFLOW_STEPS)]
 
     @field_validator("steps")
@@ -206,20 +176,23 @@ def canonical_content_bytes(content: dict[str, Any]) -> bytes:
     ).encode("utf-8")
 
 
-class LearnedPattern(_Strict):
-    """A reusable solution learned by one Mycel instance and shared with the collective."""
+class LearnedPattern(WireModel):
+    """A reusable solution learned by one Mycel instance and shared with the collective.
+
+    Beyond the schema: a given `id` must equal `pattern_id` of the content fields.
+    """
 
     # Identity. `id` may be omitted on input; when given it must match the content.
     id: PatternId | None = None
     creator: NearAccountId
-    created_at: datetime
+    created_at: Timestamp
 
     # Content.
     trigger: Annotated[str, StringConstraints(min_length=1, max_length=L.MAX_TRIGGER_LEN)]
     context_requirements: Annotated[
         list[Annotated[str, StringConstraints(min_length=1, max_length=L.MAX_REQUIREMENT_LEN)]],
         Field(max_length=L.MAX_REQUIREMENTS),
-    ] = []
+    ] = []  # noqa: RUF012
     solution: PatternSolution
 
     # Metadata.
@@ -227,22 +200,13 @@ class LearnedPattern(_Strict):
     language: Label | None = None
 
     # Quality signals.
-    usage_count: Annotated[int, Field(ge=0, le=L.MAX_U64)] = 0
-    success_rate: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = 0.0
-    avg_rating: Annotated[float, Field(ge=0.0, le=L.MAX_RATING, allow_inf_nan=False)] = 0.0
+    usage_count: Count = 0
+    success_rate: Annotated[WireFloat, Field(ge=0.0, le=1.0)] = 0.0
+    avg_rating: Annotated[WireFloat, Field(ge=0.0, le=L.MAX_RATING)] = 0.0
 
     # Economics (yoctoNEAR).
-    price_per_use: U128 = 0
-    total_earned: U128 = 0
-
-    @field_validator("created_at")
-    @classmethod
-    def _aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError(
-                "created_at must carry a timezone (use UTC, e.g. 2026-01-01T00:00:00Z)"
-            )
-        return value
+    price_per_use: Annotated[U128, Field(json_schema_extra={"default": "0"})] = 0
+    total_earned: Annotated[U128, Field(json_schema_extra={"default": "0"})] = 0
 
     @model_validator(mode="after")
     def _id_matches_content(self) -> LearnedPattern:

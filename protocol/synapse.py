@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import enum
 import uuid
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, WithJsonSchema, model_validator
 
 from protocol import limits as L
-from protocol.pattern import Label, LearnedPattern, PatternId
+from protocol.pattern import LABEL_PATTERN, Label, LearnedPattern, PatternId
 from protocol.version import PROTOCOL_MAJOR, PROTOCOL_VERSION
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from protocol.wire import WireFloat, WireModel, wire_int
 
 
 class RequestType(enum.StrEnum):
@@ -34,13 +31,25 @@ HEALTH_ROUTE = "/health"
 METRICS_ROUTE = "/metrics"
 
 Text = Annotated[str, StringConstraints(max_length=L.MAX_CONTEXT_LEN)]
-Score = Annotated[int, Field(ge=0, le=100)]
+Score = wire_int(0, 100)
 RequestId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
-ProtocolVersion = Annotated[str, StringConstraints(pattern=r"^\d{1,3}\.\d{1,3}\.\d{1,3}$")]
+ProtocolVersion = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$")]
 
 
-class CodeExample(_Strict):
-    """A public example a code template should handle: JSON arguments and the expected result."""
+# pydantic would publish the Label keys as patternProperties, which leaves other keys unchecked.
+_FACTS_SCHEMA = {
+    "type": "object",
+    "maxProperties": L.MAX_CONTEXT_ITEMS,
+    "propertyNames": {"minLength": 1, "maxLength": L.MAX_LABEL_LEN, "pattern": LABEL_PATTERN},
+    "additionalProperties": {"type": "string", "maxLength": L.MAX_REQUIREMENT_LEN},
+}
+
+
+class CodeExample(WireModel):
+    """A public example a code template should handle: JSON arguments and the expected result.
+
+    Beyond the schema: the example's JSON is at most MAX_EXAMPLE_JSON_LEN (4000) bytes.
+    """
 
     args: Annotated[list[Any], Field(max_length=8)]
     expected: Any = None
@@ -53,7 +62,7 @@ class CodeExample(_Strict):
         return self
 
 
-class TestContext(_Strict):
+class TestContext(WireModel):
     """Where a pattern would be used: the user's request, what is known, and public examples."""
 
     __test__ = False  # not a pytest class, despite the name
@@ -62,43 +71,47 @@ class TestContext(_Strict):
     facts: Annotated[
         dict[Label, Annotated[str, StringConstraints(max_length=L.MAX_REQUIREMENT_LEN)]],
         Field(max_length=L.MAX_CONTEXT_ITEMS),
-    ] = {}
+        WithJsonSchema(_FACTS_SCHEMA),
+    ] = {}  # noqa: RUF012
     domain: Label | None = None
-    examples: Annotated[list[CodeExample], Field(max_length=L.MAX_EXAMPLES)] = []
+    examples: Annotated[list[CodeExample], Field(max_length=L.MAX_EXAMPLES)] = []  # noqa: RUF012
 
 
-class Turn(_Strict):
+class Turn(WireModel):
     role: Literal["user", "assistant", "tool", "system"]
     content: Annotated[str, StringConstraints(max_length=L.MAX_TURN_LEN)]
 
 
-class InteractionLog(_Strict):
+class InteractionLog(WireModel):
     """A successful interaction a miner turns into a shareable pattern."""
 
     turns: Annotated[list[Turn], Field(min_length=1, max_length=L.MAX_LOG_TURNS)]
     outcome: Literal["success", "partial", "failure"] = "success"
 
 
-class EvaluatePatternRequest(_Strict):
+class EvaluatePatternRequest(WireModel):
     request_type: Literal["evaluate_pattern"] = "evaluate_pattern"
+    _tag: ClassVar[str] = "request_type"
     pattern: LearnedPattern
     test_context: TestContext
 
 
-class GeneratePatternRequest(_Strict):
+class GeneratePatternRequest(WireModel):
     request_type: Literal["generate_pattern"] = "generate_pattern"
+    _tag: ClassVar[str] = "request_type"
     interaction_log: InteractionLog
     domain: Label
     creator: Annotated[str, StringConstraints(max_length=L.MAX_ACCOUNT_ID_LEN)] | None = None
 
 
-class InferenceRequest(_Strict):
+class InferenceRequest(WireModel):
     request_type: Literal["inference"] = "inference"
+    _tag: ClassVar[str] = "request_type"
     query: Annotated[str, StringConstraints(min_length=1, max_length=L.MAX_QUERY_LEN)]
     context: Text = ""
     available_patterns: Annotated[
         list[LearnedPattern], Field(max_length=L.MAX_OFFERED_PATTERNS)
-    ] = []
+    ] = []  # noqa: RUF012
 
 
 ClayRequest = Annotated[
@@ -107,22 +120,34 @@ ClayRequest = Annotated[
 ]
 
 
-class EvaluationResult(_Strict):
+class EvaluationResult(WireModel):
     relevance: Score
     quality: Score
     safety: Score
     rationale: Annotated[str, StringConstraints(max_length=L.MAX_RATIONALE_LEN)] = ""
 
 
-class EvaluatePatternResult(_Strict):
+class EvaluatePatternResult(WireModel):
     request_type: Literal["evaluate_pattern"] = "evaluate_pattern"
+    _tag: ClassVar[str] = "request_type"
     evaluation_result: EvaluationResult
 
 
-class GeneratePatternResult(_Strict):
+class GeneratePatternResult(WireModel):
     """A generated pattern, or None with a reason when nothing shareable remains."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"generated_pattern": {"type": "null"}}},
+            "then": {
+                "required": ["refusal_reason"],
+                "properties": {"refusal_reason": {"type": "string", "minLength": 1}},
+            },
+        }
+    )
+
     request_type: Literal["generate_pattern"] = "generate_pattern"
+    _tag: ClassVar[str] = "request_type"
     generated_pattern: LearnedPattern | None
     refusal_reason: Annotated[str, StringConstraints(max_length=L.MAX_DETAIL_LEN)] | None = None
 
@@ -133,10 +158,11 @@ class GeneratePatternResult(_Strict):
         return self
 
 
-class InferenceResult(_Strict):
+class InferenceResult(WireModel):
     request_type: Literal["inference"] = "inference"
+    _tag: ClassVar[str] = "request_type"
     response: Annotated[str, StringConstraints(max_length=L.MAX_RESPONSE_LEN)]
-    patterns_used: Annotated[list[PatternId], Field(max_length=L.MAX_OFFERED_PATTERNS)] = []
+    patterns_used: Annotated[list[PatternId], Field(max_length=L.MAX_OFFERED_PATTERNS)] = []  # noqa: RUF012
 
 
 ClayResult = Annotated[
@@ -149,12 +175,12 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-class ClaySynapse(_Strict):
+class ClaySynapse(WireModel):
     """What a validator sends a miner."""
 
     protocol_version: ProtocolVersion = PROTOCOL_VERSION
     request_id: RequestId = Field(default_factory=new_request_id)
-    deadline_s: Annotated[float, Field(ge=L.MIN_DEADLINE_S, le=L.MAX_DEADLINE_S)] = 12.0
+    deadline_s: Annotated[WireFloat, Field(ge=L.MIN_DEADLINE_S, le=L.MAX_DEADLINE_S)] = 12.0
     request: ClayRequest
 
     @property
@@ -166,15 +192,22 @@ class ClaySynapse(_Strict):
         return ROUTES[self.request_type]
 
 
-class ClaySynapseResponse(_Strict):
+class ClaySynapseResponse(WireModel):
     """What a miner answers: a result of the request's type, or a status saying why not."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"status": {"const": "ok"}}},
+            "then": {"required": ["result"], "properties": {"result": {"not": {"type": "null"}}}},
+        }
+    )
 
     protocol_version: ProtocolVersion = PROTOCOL_VERSION
     request_id: RequestId
     status: Literal["ok", "error"] = "ok"
     result: ClayResult | None = None
     detail: Annotated[str, StringConstraints(max_length=L.MAX_DETAIL_LEN)] = ""
-    process_time_s: Annotated[float, Field(ge=0.0, le=3600.0)] = 0.0
+    process_time_s: Annotated[WireFloat, Field(ge=0.0, le=3600.0)] = 0.0
 
     @model_validator(mode="after")
     def _ok_has_result(self) -> ClaySynapseResponse:
