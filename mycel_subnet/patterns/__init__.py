@@ -7,6 +7,7 @@ from mycel_subnet.patterns.discovery import (
     RecordOutcome,
 )
 from mycel_subnet.patterns.ranking import DEFAULT_WEIGHTS, RankingWeights, ScoreBreakdown
+from mycel_subnet.patterns.search_index import IndexSettings
 from mycel_subnet.patterns.store import (
     EmbedderMismatch,
     PatternStore,
@@ -20,6 +21,7 @@ __all__ = [
     "DEFAULT_WEIGHTS",
     "DiscoveryResult",
     "EmbedderMismatch",
+    "IndexSettings",
     "PatternDiscovery",
     "PatternStore",
     "PatternStoreError",

@@ -26,7 +26,6 @@ from typing import Any, Literal
 
 import numpy as np
 
-from mycel_subnet.engines.risk import pattern_safety
 from mycel_subnet.intelligence.embeddings import Embedder
 from mycel_subnet.near.client import RegistryClient
 from mycel_subnet.near.models import PatternEntry
@@ -48,6 +47,7 @@ from mycel_subnet.patterns.store import (
     UsageStats,
     validate_pattern,
 )
+from mycel_subnet.safety.pattern import pattern_safety
 from protocol import LearnedPattern
 
 log = logging.getLogger(__name__)
@@ -178,9 +178,14 @@ class PatternDiscovery:
         domain: str | None = None,
         budget: int | None = None,
         k: int = 10,
+        *,
+        min_reputation: float | None = None,
     ) -> list[RankedPattern]:
         """The k best patterns for `context`, best first (see discover_detailed)."""
-        return (await self.discover_detailed(context, domain, budget, k)).patterns
+        result = await self.discover_detailed(
+            context, domain, budget, k, min_reputation=min_reputation
+        )
+        return result.patterns
 
     async def discover_detailed(
         self,
@@ -188,11 +193,15 @@ class PatternDiscovery:
         domain: str | None = None,
         budget: int | None = None,
         k: int = 10,
+        *,
+        min_reputation: float | None = None,
     ) -> DiscoveryResult:
         """Rank patterns for `context`; `domain` narrows the search (and is what the registry is
         asked for; without it the most common domain of the best local matches is used);
-        `budget` (yoctoNEAR per use) excludes pricier patterns. Never raises for registry
-        trouble; bad arguments raise ValueError naming the argument."""
+        `budget` (yoctoNEAR per use) excludes pricier patterns and `min_reputation` patterns
+        whose creator's reputation is lower (both applied inside the store's search, so the
+        candidates are the best that pass, and again on the final list). Never raises for
+        registry trouble; bad arguments raise ValueError naming the argument."""
         if not isinstance(context, str) or not context.strip():
             raise ValueError("context must be a non-empty string")
         if len(context) > MAX_CONTEXT_CHARS:
@@ -202,31 +211,41 @@ class PatternDiscovery:
         if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
             raise ValueError(f"k must be an integer 1-{MAX_K}, got {k!r}")
         budget = _check_budget(budget)
+        if min_reputation is not None and (
+            isinstance(min_reputation, bool)
+            or not isinstance(min_reputation, int | float)
+            or not 0 <= min_reputation <= 1
+        ):
+            raise ValueError(f"min_reputation must be a number in [0, 1], got {min_reputation!r}")
         domain = domain.strip() if domain else None
 
         result = DiscoveryResult(patterns=[])
         query = (await asyncio.to_thread(self.embedder.embed, [context]))[0]
-        hits = await asyncio.to_thread(
-            self.store.search, query, max(self.local_candidates, k), domain=domain
-        )
+        wanted = max(self.local_candidates, k)
         candidates: dict[str, _Candidate] = {}
-        for pattern_id, similarity in hits:
-            pattern = self._load(pattern_id, result)
-            if pattern is not None:
-                candidates[pattern_id] = _Candidate(pattern, similarity, local=True)
+        await self._local(query, wanted, domain, budget, min_reputation, candidates, result)
 
         if self.registry is not None:
             query_domain = domain or self._infer_domain(candidates)
             if query_domain is None:
                 result.warnings.append("registry not queried: no domain given or inferred")
             else:
-                entries = await self._find(query_domain, result)
+                entries = await self._find(query_domain, result, min_reputation)
                 await self._merge(entries, query, candidates, result)
 
         reputations = await self._reputations(candidates.values(), result)
+        if min_reputation is not None and self.registry is not None:
+            # Creators first seen in this call were let through the store's filter; now that
+            # their reputations are known, search again so the floor cannot leave us short.
+            low = sum(
+                reputations.get(self._creator(c), 1.0) < min_reputation for c in candidates.values()
+            )
+            if low:
+                await self._local(query, wanted, domain, budget, min_reputation, candidates, result)
+                reputations = await self._reputations(candidates.values(), result)
         ranked: list[RankedPattern] = []
         for cand in candidates.values():
-            item = self._rank(cand, reputations, budget, result)
+            item = self._rank(cand, reputations, budget, result, min_reputation)
             if item is not None:
                 ranked.append(item)
         ranked.sort(key=lambda r: order_key(r.score, r.pattern_id))
@@ -234,6 +253,41 @@ class PatternDiscovery:
         for warning in result.warnings:
             log.warning("pattern discovery: %s", warning)
         return result
+
+    async def _local(
+        self,
+        query: np.ndarray,
+        wanted: int,
+        domain: str | None,
+        budget: int | None,
+        min_reputation: float | None,
+        candidates: dict[str, _Candidate],
+        result: DiscoveryResult,
+    ) -> None:
+        """The store's best matches that pass the filters, added to `candidates`. Creators
+        whose reputation is not known yet pass (default 1.0) and are checked in _rank; without
+        a registry every creator has the prior."""
+        unknown = 1.0 if self.registry is not None else DEFAULT_REPUTATION
+        hits = await asyncio.to_thread(
+            self.store.search,
+            query,
+            wanted,
+            domain=domain,
+            max_price=budget,
+            min_reputation=min_reputation,
+            reputation=self._known_reputations(),
+            default_reputation=unknown,
+        )
+        for pattern_id, similarity in hits:
+            if pattern_id in candidates:
+                continue
+            pattern = self._load(pattern_id, result)
+            if pattern is not None:
+                candidates[pattern_id] = _Candidate(pattern, similarity, local=True)
+
+    @staticmethod
+    def _creator(cand: _Candidate) -> str:
+        return cand.entry.creator if cand.entry else cand.pattern.creator
 
     def _load(self, pattern_id: str, result: DiscoveryResult) -> LearnedPattern | None:
         try:
@@ -250,13 +304,20 @@ class PatternDiscovery:
         counts = Counter(c.pattern.domain for c in best)
         return counts.most_common(1)[0][0] if counts else None
 
-    async def _find(self, domain: str, result: DiscoveryResult) -> list[PatternEntry]:
+    def _known_reputations(self) -> dict[str, float]:
+        now = time.monotonic()
+        return {a: v for a, (v, at) in self._reputation.items() if now - at < REPUTATION_TTL_S}
+
+    async def _find(
+        self, domain: str, result: DiscoveryResult, min_reputation: float | None = None
+    ) -> list[PatternEntry]:
         assert self.registry is not None
         result.registry_queried = True
+        floor = max(self.registry_min_reputation, min_reputation or 0.0)
         try:
             return await asyncio.wait_for(
                 self.registry.find_patterns(
-                    domain, min_reputation=self.registry_min_reputation, limit=self.registry_limit
+                    domain, min_reputation=floor, limit=self.registry_limit
                 ),
                 self.registry_timeout_s,
             )
@@ -362,9 +423,15 @@ class PatternDiscovery:
         reputations: Mapping[str, float],
         budget: int | None,
         result: DiscoveryResult,
+        min_reputation: float | None = None,
     ) -> RankedPattern | None:
         pattern, entry = cand.pattern, cand.entry
         pid = str(pattern.id)
+        creator = entry.creator if entry else pattern.creator
+        reputation = reputations.get(creator, DEFAULT_REPUTATION)
+        if min_reputation is not None and reputation < min_reputation:
+            result.excluded[pid] = f"creator reputation {reputation:.2f} < {min_reputation}"
+            return None
         if cand.similarity < self.min_similarity:
             result.excluded[pid] = f"similarity {cand.similarity:.2f} < {self.min_similarity}"
             return None
@@ -380,10 +447,9 @@ class PatternDiscovery:
         successes, uses = stats.success_count, stats.usage_count
         if entry is not None and entry.rating_count > uses:
             successes, uses = entry.success_count, entry.rating_count  # the longer record
-        creator = entry.creator if entry else pattern.creator
         breakdown = score(
             similarity=cand.similarity,
-            reputation=reputations.get(creator, DEFAULT_REPUTATION),
+            reputation=reputation,
             success_rate=smoothed_success(successes, uses),
             price_factor=price_factor(price, budget, self.price_scale),
             safety=safety,

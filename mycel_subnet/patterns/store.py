@@ -6,10 +6,10 @@ its content-derived id (`protocol.pattern.pattern_id`), so putting the same cont
 no-op and a row whose body no longer hashes to its id is detected on read.
 
 The embedding of the pattern's trigger and context requirements is computed once, on `put`, and
-kept as a float32 blob beside it; `search` is a brute-force cosine top-k in numpy over those
-blobs (about 150 MB of RAM and a few tens of milliseconds per query at 100k patterns with 384-d
-vectors; see benchmarks/bench_discovery.py). Past a few hundred thousand patterns an ANN index
-(hnswlib, faiss) would be the next step.
+kept as a float32 blob beside it. `search` is exact (numpy) below a size threshold and an HNSW
+index (faiss) above it, with the same filters applied exactly either way; search_index.py keeps
+it in step with writers in other processes and saves the index next to the database
+(`<db>.hnsw`). Figures: benchmarks/bench_discovery.py.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ import numpy as np
 from pydantic import ValidationError
 
 from mycel_subnet.intelligence.embeddings import Embedder, l2_normalise
+from mycel_subnet.patterns.search_index import IndexSettings, SearchIndex
+from mycel_subnet.patterns.vectors import SearchFilter
 from mycel_subnet.sqlite_util import enable_wal, immediate_transaction
 from protocol import LearnedPattern, describe_validation_error
 from protocol import limits as L
@@ -50,7 +52,11 @@ CREATE TABLE IF NOT EXISTS patterns (
     stored_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS patterns_domain ON patterns(domain);
+CREATE TABLE IF NOT EXISTS removed (rid INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL);
 """
+# Every delete, by this code or any other, is logged so other processes' indexes can catch up.
+_TRIGGER = """CREATE TRIGGER IF NOT EXISTS patterns_removed AFTER DELETE ON patterns
+BEGIN INSERT INTO removed(seq) VALUES (old.seq); END"""
 
 
 class PatternStoreError(Exception):
@@ -106,10 +112,20 @@ class PatternStore:
 
     Every instance owns one connection; several instances (threads or processes) may share the
     file. Search keeps the embedding matrix in memory and reloads it when any writer changes the
-    set of patterns (a generation counter in the `meta` table).
+    set of patterns (a generation counter in the `meta` table), incrementally (search_index.py).
+    `index` says when search turns approximate; `index_path` is where the HNSW index is saved
+    (default: next to the database, `<db>.hnsw`).
     """
 
-    def __init__(self, path: str | Path, embedder: Embedder, *, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        embedder: Embedder,
+        *,
+        timeout_s: float = 30.0,
+        index: IndexSettings | None = None,
+        index_path: str | Path | None = None,
+    ) -> None:
         if not isinstance(embedder, Embedder):
             raise TypeError("embedder must have .dim and .embed(list[str]) -> ndarray")
         self.path = Path(path)
@@ -125,10 +141,16 @@ class PatternStore:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._create_schema()
         self._check_embedder(embedder)
-        self._cache_gen: int | None = None
-        self._ids: list[str] = []
-        self._domains = np.zeros(0, dtype=object)
-        self._matrix = np.zeros((0, self.dim), np.float32)
+        self.index_path = (
+            Path(index_path) if index_path else self.path.with_name(self.path.name + ".hnsw")
+        )
+        self.index = SearchIndex(
+            self._conn,
+            self.dim,
+            _embedder_name(embedder),
+            self.index_path,
+            index or IndexSettings(),
+        )
 
     # ----- set-up -----------------------------------------------------------------------------
 
@@ -143,6 +165,7 @@ class PatternStore:
         with self._write():
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 self._conn.execute(statement)
+            self._conn.execute(_TRIGGER)
             self._conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', '0')")
 
     def _check_embedder(self, embedder: Embedder) -> None:
@@ -388,26 +411,11 @@ class PatternStore:
 
     # ----- search -----------------------------------------------------------------------------
 
-    def _generation(self) -> int:
-        row = self._conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
-        return int(row[0])
-
-    def _refresh(self) -> None:
-        gen = self._generation()
-        if gen == self._cache_gen:
-            return
-        rows = self._conn.execute("SELECT id, domain, embedding FROM patterns ORDER BY seq")
-        ids: list[str] = []
-        domains: list[str] = []
-        blobs: list[bytes] = []
-        for row_id, domain, blob in rows:
-            ids.append(row_id)
-            domains.append(domain)
-            blobs.append(blob)
-        matrix = np.frombuffer(b"".join(blobs), np.float32).reshape(len(ids), self.dim)
-        self._ids, self._matrix = ids, matrix
-        self._domains = np.array(domains, dtype=object)
-        self._cache_gen = gen
+    def refresh_index(self) -> None:
+        """Catch up with other writers now (and build the ANN index if due), instead of on the
+        next search: e.g. to show progress before the first query."""
+        with self._lock:
+            self.index.refresh()
 
     def search(
         self,
@@ -415,29 +423,31 @@ class PatternStore:
         k: int = 10,
         *,
         domain: str | None = None,
+        max_price: int | None = None,
+        min_reputation: float | None = None,
+        reputation: Mapping[str, float] | None = None,
+        default_reputation: float = 0.25,
     ) -> list[tuple[str, float]]:
         """The k stored patterns most similar to `query` (an embedding), best first, as
-        (pattern id, cosine similarity). Brute force: one matrix-vector product."""
+        (pattern id, cosine similarity), among those in `domain`, priced at most `max_price`
+        yoctoNEAR per use and whose creator's reputation (`reputation[creator]`, else
+        `default_reputation`) is at least `min_reputation`."""
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be a positive integer, got {k!r}")
+        flt = SearchFilter(
+            domain=domain,
+            max_price=max_price,
+            min_reputation=min_reputation,
+            reputation=reputation or {},
+            default_reputation=default_reputation,
+        )
         vec = self._vector(query)
-        with self._lock:
-            self._refresh()
-            ids, matrix, domains = self._ids, self._matrix, self._domains
-        if not ids:
-            return []
-        sims = matrix @ vec
-        if domain is not None:
-            sims = np.where(domains == domain, sims, -np.inf)
-        count = min(k, int(np.isfinite(sims).sum()))
-        if count == 0:
-            return []
-        top = np.argpartition(-sims, count - 1)[:count]
-        top = top[np.argsort(-sims[top], kind="stable")]
-        return [(ids[i], float(sims[i])) for i in top]
+        with self._lock:  # the ANN's vector view must not move under a search
+            self.index.refresh()
+            return self.index.search(vec, k, flt)
 
-    def search_text(self, text: str, k: int = 10, *, domain: str | None = None):
+    def search_text(self, text: str, k: int = 10, **filters: Any) -> list[tuple[str, float]]:
         """`search` with the query embedded by the store's embedder."""
         if not isinstance(text, str) or not text.strip():
             raise ValueError("query text must be a non-empty string")
-        return self.search(self.embedder.embed([text])[0], k, domain=domain)
+        return self.search(self.embedder.embed([text])[0], k, **filters)

@@ -89,8 +89,17 @@ async def test_price_above_budget_is_excluded(store):
     store.put_many([SORT, pricey])
     result = await PatternDiscovery(store).discover_detailed(SORT_Q, budget=100, k=5)
     assert pricey.id not in ids(result.patterns) and SORT.id in ids(result.patterns)
-    assert "above budget" in result.excluded[str(pricey.id)]
-    within = await PatternDiscovery(store).discover(SORT_Q, budget=1000, k=5)
+    # The budget is applied inside the store's search: more similar but pricier patterns do
+    # not crowd the affordable one out of the candidate list.
+    pricier = [
+        code_pattern(SORT_Q, f"def solve(x):\n    return sorted(x) + [{i}][:0]\n", price=900)
+        for i in range(4)
+    ]
+    cheap = code_pattern("Order these numbers", "def solve(x):\n    return sorted(x)\n")
+    store.put_many([*pricier, cheap])
+    narrow = PatternDiscovery(store, local_candidates=2, min_similarity=-1.0)
+    assert set(ids(await narrow.discover(SORT_Q, budget=100, k=2))) == {SORT.id, cheap.id}
+    within = await PatternDiscovery(store).discover(SORT_Q, budget=1000, k=10)
     by_id = {r.pattern_id: r for r in within}
     assert by_id[pricey.id].score.price_factor == pytest.approx(1 / 1.5)
     assert ids(within)[0] == SORT.id  # free beats priced when all else is equal
@@ -279,3 +288,14 @@ async def test_irrelevant_patterns_are_dropped(store):
     result = await PatternDiscovery(store).discover_detailed("bake sourdough bread at home")
     assert result.patterns == []
     assert all(reason.startswith("similarity") for reason in result.excluded.values())
+
+
+async def test_min_reputation_is_applied_to_every_candidate(store):
+    store.put_many([SORT, *DECOYS])
+    discovery = PatternDiscovery(store, min_similarity=-1.0)
+    # No registry: every creator has the prior reputation, so the floor decides all or nothing.
+    assert await discovery.discover(SORT_Q, k=5, min_reputation=DEFAULT_REPUTATION + 0.01) == []
+    kept = await discovery.discover(SORT_Q, k=5, min_reputation=DEFAULT_REPUTATION)
+    assert len(kept) == 4 and kept[0].pattern_id == SORT.id
+    with pytest.raises(ValueError, match="min_reputation"):
+        await discovery.discover(SORT_Q, min_reputation=2)
