@@ -7,6 +7,7 @@ Run: .venv/bin/python benchmarks/bench_chain.py
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import tempfile
@@ -47,6 +48,7 @@ def _yuma_alone_ms(rng: np.random.Generator) -> str:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     tmp = Path(tempfile.mkdtemp())
     os.environ.setdefault("BTCLI_TOKEN_SYMBOLS_CACHE", str(tmp / "symbols.json"))
     from mycel_subnet.chain.port import ChainPort

@@ -8,23 +8,24 @@ Run: .venv/bin/python benchmarks/bench_federated.py
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import warnings
 
-import torch
-from peft import LoraConfig, get_peft_model
-
-from mycel_subnet.federated.client import ClientConfig
-from mycel_subnet.federated.server import ServerConfig
-from mycel_subnet.federated.simulation import run_simulation
-from mycel_subnet.federated.toy import TOY_WORDS, pattern_corpus, tiny_llama, toy_tokenizer
-
 ROUNDS = 3
 LOCAL_STEPS = 10
-PATTERN = list(TOY_WORDS[10:18])
 
 
 def bench(label: str, vocab: int, hidden: int) -> None:
+    # Imported here so that `--help` answers at once instead of loading torch first.
+    from peft import LoraConfig, get_peft_model
+
+    from mycel_subnet.federated.client import ClientConfig
+    from mycel_subnet.federated.server import ServerConfig
+    from mycel_subnet.federated.simulation import run_simulation
+    from mycel_subnet.federated.toy import TOY_WORDS, pattern_corpus, tiny_llama, toy_tokenizer
+
+    pattern = list(TOY_WORDS[10:18])
     tokenizer = toy_tokenizer()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -32,14 +33,14 @@ def bench(label: str, vocab: int, hidden: int) -> None:
             tiny_llama(vocab, hidden=hidden),
             LoraConfig(r=8, lora_alpha=16, lora_dropout=0.0, target_modules=["q_proj", "v_proj"]),
         )
-    clients = {f"c{i}": pattern_corpus(PATTERN, 64, seed=i) for i in range(8)}
+    clients = {f"c{i}": pattern_corpus(pattern, 64, seed=i) for i in range(8)}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = run_simulation(
             model,
             tokenizer,
             clients,
-            pattern_corpus(PATTERN, 32, seed=100),
+            pattern_corpus(pattern, 32, seed=100),
             rounds=ROUNDS,
             client_config=ClientConfig(
                 noise_multiplier=0.8,
@@ -71,7 +72,16 @@ def bench(label: str, vocab: int, hidden: int) -> None:
     print(f"{label}: held-out loss {losses}; max client epsilon {eps:.2f} (delta 1e-5)")
 
 
-if __name__ == "__main__":
+def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    import torch
+
+    from mycel_subnet.federated.toy import toy_tokenizer
+
     torch.set_num_threads(1)
     bench("toy-vocab", vocab=len(toy_tokenizer()), hidden=32)
     bench("smollm2-vocab", vocab=49152, hidden=64)
+
+
+if __name__ == "__main__":
+    main()

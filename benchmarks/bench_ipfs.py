@@ -5,6 +5,7 @@ Prints figures; asserts nothing. Run: .venv/bin/python benchmarks/bench_ipfs.py
 
 from __future__ import annotations
 
+import argparse
 import os
 import tempfile
 import time
@@ -82,6 +83,7 @@ def bench_adapter(root: Path) -> None:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     data = os.urandom(SIZE)
     with tempfile.TemporaryDirectory() as tmp:
         bench_cid(data)

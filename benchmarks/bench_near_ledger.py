@@ -5,6 +5,7 @@ Prints figures; asserts nothing. Run: .venv/bin/python benchmarks/bench_near_led
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ N = 300
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     with tempfile.TemporaryDirectory() as tmp, LocalLedger(Path(tmp) / "bench.db") as ledger:
         ledger.ensure_mycel_contracts("owner.test")
         ledger.create_account("alice.test", ONE_NEAR)

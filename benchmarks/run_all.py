@@ -4,7 +4,12 @@ Each `benchmarks/bench_*.py` runs in its own process (so one benchmark's model o
 skew another's), with a time limit. Every line a benchmark prints is a figure; the summary
 repeats them under the benchmark's name with its status and wall time.
 
-Run: bash scripts/bench.sh [--only NAME ...] [--timeout SECONDS]
+A benchmark is `benchmarks/bench_*.py` minus HELPERS: scripts that other benchmarks start
+(bench_bt10_axon.py runs only inside bench_miner_http.py --compare-bt10, in its own venv) or
+import. `--quick` runs every benchmark's `--help` only: a smoke test that each one starts and
+parses its flags, in seconds instead of the full run's many minutes.
+
+Run: bash scripts/bench.sh [--only NAME ...] [--timeout SECONDS] [--quick]
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ BENCH_ENV = {
     "MKL_NUM_THREADS": "1",
     "TOKENIZERS_PARALLELISM": "false",
 }
+# Not benchmarks of their own: started or imported by the benchmarks above.
+HELPERS = frozenset({"adversaries.py", "miner_bench_server.py", "bench_bt10_axon.py"})
+QUICK_TIMEOUT_S = 60.0
 
 
 @dataclass
@@ -37,7 +45,7 @@ class Outcome:
 
 
 def discover(only: list[str]) -> list[Path]:
-    scripts = sorted(HERE.glob("bench_*.py"))
+    scripts = sorted(p for p in HERE.glob("bench_*.py") if p.name not in HELPERS)
     if only:
         wanted = {name.removeprefix("bench_").removesuffix(".py") for name in only}
         unknown = wanted - {p.stem.removeprefix("bench_") for p in scripts}
@@ -48,12 +56,12 @@ def discover(only: list[str]) -> list[Path]:
     return scripts
 
 
-def run_one(script: Path, timeout_s: float) -> Outcome:
+def run_one(script: Path, timeout_s: float, extra_args: tuple[str, ...] = ()) -> Outcome:
     name = script.stem.removeprefix("bench_")
     started = time.perf_counter()
     try:
         done = subprocess.run(
-            [sys.executable, str(script)],
+            [sys.executable, str(script), *extra_args],
             cwd=HERE.parent,
             env={**os.environ, **BENCH_ENV, "PYTHONPATH": str(HERE.parent)},
             capture_output=True,
@@ -76,15 +84,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=[], help="benchmark names (e.g. chain llm)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per benchmark")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"smoke test: run each benchmark's --help only ({QUICK_TIMEOUT_S:.0f} s limit each)",
+    )
     args = parser.parse_args(argv)
+    extra = ("--help",) if args.quick else ()
+    timeout_s = min(args.timeout, QUICK_TIMEOUT_S) if args.quick else args.timeout
     outcomes = []
     for script in discover(args.only):
-        print(f"running {script.name} ...", file=sys.stderr, flush=True)
-        outcomes.append(run_one(script, args.timeout))
-    print("\n=== Mycel benchmark summary ===")
+        print(f"running {script.name} {' '.join(extra)}...", file=sys.stderr, flush=True)
+        outcomes.append(run_one(script, timeout_s, extra))
+    mode = " (--quick: each benchmark's --help only)" if args.quick else ""
+    print(f"\n=== Mycel benchmark summary{mode} ===")
     for outcome in outcomes:
         print(f"\n[{outcome.name}] {outcome.status}, {outcome.seconds:.1f} s")
-        for line in outcome.lines:
+        for line in [] if args.quick and outcome.status == "ok" else outcome.lines:
             if line.strip():
                 print(f"  {line}")
     failed = [o.name for o in outcomes if o.status != "ok"]

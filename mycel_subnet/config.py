@@ -8,12 +8,21 @@ whose message names the setting, one line, ready to print.
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -48,38 +57,74 @@ class SubtensorSettings(_Section):
 
 
 class WalletSettings(_Section):
-    name: str = Field("default", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
-    hotkey: str = Field("default", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: str = Field(
+        "default",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.\-]+$",
+        description="wallet (coldkey) name, a folder under wallet.path",
+    )
+    hotkey: str = Field(
+        "default",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.\-]+$",
+        description="hotkey name inside the wallet; the node needs only this key file",
+    )
     path: Path = Field(Path("~/.bittensor/wallets"), description="folder holding the wallets")
 
 
 class AxonSettings(_Section):
     ip: str = Field("0.0.0.0", description="address the miner binds to")
-    port: Port = 8091
-    external_ip: str | None = Field(None, description="address published on chain")
-    external_port: Port | None = None
+    port: Port = Field(8091, description="TCP port the miner listens on")
+    external_ip: str | None = Field(
+        None, description="IPv4/IPv6 address published on chain, the one validators dial"
+    )
+    external_port: Port | None = Field(
+        None, description="port published on chain; empty: axon.port (set it behind NAT)"
+    )
+
+    @field_validator("external_ip")
+    @classmethod
+    def _ip_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            return str(ipaddress.ip_address(value.strip()))
+        except ValueError:
+            raise ValueError("must be an IPv4 or IPv6 address, e.g. 203.0.113.7") from None
 
 
 class LoggingSettings(_Section):
-    debug: bool = False
-    trace: bool = False
+    debug: bool = Field(False, description="log at DEBUG level")
+    trace: bool = Field(False, description="log at the most detailed level")
     json_logs: bool = Field(False, description="one JSON object per log line")
 
     @property
     def level(self) -> str:
-        return "DEBUG" if (self.debug or self.trace) else "INFO"
+        return "TRACE" if self.trace else "DEBUG" if self.debug else "INFO"
 
 
 class ModelSettings(_Section):
-    backend: Literal["auto", "ollama", "transformers", "none"] = "auto"
+    backend: Literal["auto", "ollama", "transformers", "none"] = Field(
+        "auto", description="LLM backend; auto: Ollama when reachable, else transformers"
+    )
     model: str = Field("", description="local path or model id; empty: the embedded SmolLM2")
-    device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
-    threads: int = Field(1, ge=1, le=256)
-    ollama_host: str | None = None
-    ollama_model: str = "llama3.2"
-    anthropic_api_key: SecretStr | None = None
-    anthropic_model: str = "claude-sonnet-4-6"
-    cloud_spend_cap_usd: float = Field(1.0, ge=0.0)
+    device: str = Field(
+        "auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$", description="auto | cpu | cuda | cuda:N"
+    )
+    threads: int = Field(1, ge=1, le=256, description="CPU threads for the local model")
+    ollama_host: str | None = Field(None, description="Ollama server URL; empty: its default")
+    ollama_model: str = Field("llama3.2", description="model name on the Ollama server")
+    anthropic_api_key: SecretStr | None = Field(
+        None, description="cloud escalation key; MYCEL_MODEL__ANTHROPIC_API_KEY only, never a flag"
+    )
+    anthropic_model: str = Field(
+        "claude-sonnet-4-6", description="cloud model used when escalation is configured"
+    )
+    cloud_spend_cap_usd: float = Field(
+        1.0, ge=0.0, description="stop escalating to the cloud model past this spend (USD)"
+    )
 
 
 class MinerSettings(_Section):
@@ -100,17 +145,45 @@ class MinerSettings(_Section):
         "name), search, deep, llm (deep + the local model); random/constant/refuse/slow/copier: "
         "deliberately weak engines for the devnet",
     )
-    max_in_flight: int = Field(8, ge=1, le=1024)
-    max_body_bytes: int = Field(1_048_576, ge=1024, le=16 * 1_048_576)
+    max_in_flight: int = Field(
+        8, ge=1, le=1024, description="engine calls running at once (also the worker threads)"
+    )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, le=16 * 1_048_576, description="largest request body accepted"
+    )
     rate_limit_per_ip: float = Field(20.0, gt=0, description="requests per second per IP")
     rate_limit_per_hotkey: float = Field(10.0, gt=0, description="requests per second per hotkey")
     min_stake: float = Field(0.0, ge=0.0, description="TAO a caller needs to be served")
-    require_validator_permit: bool = True
-    allow: list[str] = Field(default_factory=list, description="hotkeys always served")
-    deny: list[str] = Field(default_factory=list, description="hotkeys never served")
-    metagraph_refresh_s: float = Field(60.0, ge=1.0)
-    metrics_host: str = "127.0.0.1"
-    metrics_port: Port | None = None
+    require_validator_permit: bool = Field(
+        True, description="serve only callers holding a validator permit"
+    )
+    allow: list[str] = Field(
+        default_factory=list, description="SS58 hotkey always served (repeat the flag for more)"
+    )
+    deny: list[str] = Field(
+        default_factory=list, description="SS58 hotkey never served (repeat the flag for more)"
+    )
+
+    @field_validator("allow", "deny")
+    @classmethod
+    def _ss58_hotkeys(cls, values: list[str]) -> list[str]:
+        if values:
+            from bittensor.sp_core import ss58_decode
+
+            for value in values:
+                try:
+                    ss58_decode(value)
+                except Exception:
+                    raise ValueError(f"{value!r} is not an SS58 hotkey address") from None
+        return values
+
+    metagraph_refresh_s: float = Field(
+        60.0, ge=1.0, description="seconds between metagraph reads (stakes, permits)"
+    )
+    metrics_host: str = Field("127.0.0.1", description="address of the Prometheus endpoint")
+    metrics_port: Port | None = Field(
+        None, description="Prometheus metrics port; empty: no metrics endpoint"
+    )
     max_connections: int = Field(
         512,
         ge=8,
@@ -148,12 +221,22 @@ class MinerSettings(_Section):
 
 class ValidatorSettings(_Section):
     sample_size: int = Field(16, ge=1, le=4096, description="miners queried per step")
-    timeout_s: float = Field(12.0, ge=0.1, le=120.0)
-    step_interval_s: float = Field(12.0, ge=0.0)
-    moving_average_alpha: float = Field(0.1, gt=0.0, le=1.0)
-    state_dir: Path = Path("~/.mycel/validator")
-    max_response_bytes: int = Field(1_048_576, ge=1024)
-    metrics_port: Port | None = None
+    timeout_s: float = Field(12.0, ge=0.1, le=120.0, description="seconds a miner has to answer")
+    step_interval_s: float = Field(
+        12.0, gt=0.0, description="pause between steps in seconds (more than 0)"
+    )
+    moving_average_alpha: float = Field(
+        0.1, gt=0.0, le=1.0, description="weight of the newest step in each miner's average"
+    )
+    state_dir: Path = Field(
+        Path("~/.mycel/validator"), description="scores, step log and lock; keep it across restarts"
+    )
+    max_response_bytes: int = Field(
+        1_048_576, ge=1024, description="largest miner answer read; larger is a failed query"
+    )
+    metrics_port: Port | None = Field(
+        None, description="Prometheus metrics port; empty: no metrics endpoint"
+    )
     reward_floor: float = Field(
         0.2, gt=0.0, lt=1.0, description="reward for matching the reference engine, per task"
     )
@@ -187,11 +270,28 @@ class SandboxSettings(_Section):
 
 class NearSettings(_Section):
     network: str = Field(
-        "local", description="local (embedded ledger) | testnet | mainnet | RPC URL"
+        "local", description="local (embedded ledger) | testnet | mainnet | http(s) RPC URL"
     )
-    account_id: str | None = None
-    registry_contract: str = "registry.mycel.test"
-    reputation_contract: str = "reputation.mycel.test"
+
+    @field_validator("network")
+    @classmethod
+    def _known_near_network(cls, value: str) -> str:
+        if value in ("local", "testnet", "mainnet"):
+            return value
+        scheme, _, host = value.partition("://")
+        if scheme in ("http", "https") and host.strip("/"):
+            return value
+        raise ValueError("must be local, testnet, mainnet or an http(s):// RPC URL")
+
+    account_id: str | None = Field(
+        None, description="NEAR account that mirrors rewards; empty: no NEAR mirror"
+    )
+    registry_contract: str = Field(
+        "registry.mycel.test", description="account of the pattern registry contract"
+    )
+    reputation_contract: str = Field(
+        "reputation.mycel.test", description="account of the reputation contract"
+    )
     private_key: SecretStr | None = Field(
         None,
         description="the account's ed25519:... key for testnet/mainnet/RPC URLs; from "
@@ -201,13 +301,33 @@ class NearSettings(_Section):
 
 class IpfsSettings(_Section):
     api: str | None = Field(None, description="kubo RPC URL; empty: embedded local store")
-    store_dir: Path = Path("~/.mycel/ipfs")
+    store_dir: Path = Field(
+        Path("~/.mycel/ipfs"), description="folder of the embedded content-addressed store"
+    )
+
+    @field_validator("api")
+    @classmethod
+    def _kubo_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        from mycel_subnet.storage.kubo import api_base_url
+
+        try:
+            api_base_url(value)
+        except ValueError:
+            raise ValueError(
+                "must be an http(s) URL like http://127.0.0.1:5001 or a multiaddr like "
+                "/ip4/127.0.0.1/tcp/5001"
+            ) from None
+        return value
 
 
 class WandbSettings(_Section):
-    mode: Literal["offline", "online", "disabled"] = "offline"
-    project: str = "mycel-subnet"
-    entity: str | None = None
+    mode: Literal["offline", "online", "disabled"] = Field(
+        "offline", description="wandb run mode; online needs WANDB_API_KEY"
+    )
+    project: str = Field("mycel-subnet", description="wandb project")
+    entity: str | None = Field(None, description="wandb team or user; empty: the key's default")
 
 
 class MycelSettings(BaseSettings):
@@ -217,7 +337,9 @@ class MycelSettings(BaseSettings):
         env_prefix="MYCEL_", env_nested_delimiter="__", extra="forbid", validate_default=True
     )
 
-    netuid: int = Field(1, ge=0, le=65535)
+    netuid: int = Field(
+        1, ge=0, le=65535, description="subnet id; required on every network but the sim"
+    )
     subtensor: SubtensorSettings = SubtensorSettings()
     wallet: WalletSettings = WalletSettings()
     axon: AxonSettings = AxonSettings()
@@ -229,6 +351,15 @@ class MycelSettings(BaseSettings):
     near: NearSettings = NearSettings()
     ipfs: IpfsSettings = IpfsSettings()
     wandb: WandbSettings = WandbSettings()
+
+    @model_validator(mode="after")
+    def _ports_do_not_clash(self) -> MycelSettings:
+        if self.miner.metrics_port is not None and self.miner.metrics_port == self.axon.port:
+            raise ValueError(
+                f"miner.metrics_port {self.miner.metrics_port} is also axon.port; "
+                "give the metrics endpoint its own port"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -291,7 +422,10 @@ def load_settings(
         where = ".".join(str(p) for p in err["loc"])
         got = err.get("input")
         shown = "" if isinstance(got, dict) or got is None else f" (got {got!r})"
-        raise ConfigError(f"invalid setting {where}: {err['msg']}{shown}") from None
+        message = err["msg"].removeprefix("Value error, ")
+        if not where:  # a check across settings names them in its message
+            raise ConfigError(f"invalid settings: {message}") from None
+        raise ConfigError(f"invalid setting {where}: {message}{shown}") from None
     except SettingsError as exc:
         # Raised for environment values that are not valid JSON for list or dict settings.
         raise ConfigError(f"invalid environment setting: {exc}") from None

@@ -1,6 +1,6 @@
 """Start-up checks the miner and the validator share: the hotkey can be read, the chain answers,
 the subnet exists and this hotkey is registered on it. Each failure is a `StartupError` whose
-exit code says what kind of problem it is (see `mycel_subnet.cli.exit_codes`)."""
+exit code says what kind of problem it is (see `mycel_subnet.exit_codes`)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from mycel_subnet.chain.port import ChainPort, ChainUnreachable, SubnetNotFound
+from mycel_subnet.chain.sim import hints as sim_hints
 from mycel_subnet.chain.types import MetagraphSnapshot, NeuronInfo
-from mycel_subnet.cli.exit_codes import ExitCode
 from mycel_subnet.config import MycelSettings
+from mycel_subnet.exit_codes import ExitCode
 
 
 class StartupError(Exception):
@@ -32,7 +33,7 @@ def open_hotkey_wallet(settings: MycelSettings) -> Any:
             ExitCode.USAGE,
             f"hotkey file not found: there is no hotkey file at {wallet.hotkey_file.path}; "
             "create it with "
-            f"`btcli wallet new-hotkey --wallet.name {w.name} --wallet.hotkey {w.hotkey}` "
+            f"`btcli wallet new-hotkey --wallet {w.name} --wallet-hotkey {w.hotkey}` "
             "or fix --wallet.path",
         )
     try:
@@ -54,14 +55,27 @@ def registered_neuron(
     except ChainUnreachable as error:
         raise StartupError(ExitCode.UNAVAILABLE, f"chain unreachable: {error}") from None
     except SubnetNotFound as error:
-        raise StartupError(ExitCode.USAGE, str(error)) from None
+        message = str(error)
+        if chain.spec.is_sim:
+            hint = sim_hints.subnet_hint(chain.spec.sim_path, settings.wallet.path)
+            message += f"; create and start one with {hint}"
+        raise StartupError(ExitCode.USAGE, message) from None
     me = graph.by_hotkey(hotkey)
+    if me is None and chain.spec.is_sim:
+        w = settings.wallet
+        path, netuid = chain.spec.sim_path, settings.netuid
+        hint = sim_hints.register_hint(path, netuid, w.name, w.hotkey, w.path)
+        raise StartupError(
+            ExitCode.NOT_REGISTERED,
+            f"hotkey {hotkey} is not registered on netuid {settings.netuid} "
+            f"({settings.subtensor.network}); register it with {hint}",
+        )
     if me is None:
         raise StartupError(
             ExitCode.NOT_REGISTERED,
             f"hotkey {hotkey} is not registered on netuid {settings.netuid} "
             f"({settings.subtensor.network}); register it first, e.g. `btcli subnets register "
-            f"--netuid {settings.netuid} --wallet.name {settings.wallet.name} "
-            f"--wallet.hotkey {settings.wallet.hotkey}`",
+            f"--netuid {settings.netuid} --wallet {settings.wallet.name} "
+            f"--wallet-hotkey {settings.wallet.hotkey}`",
         )
     return graph, me

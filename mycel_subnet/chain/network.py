@@ -2,6 +2,9 @@
 
 Accepted: ``sim`` (embedded chain at ``$MYCEL_SIM_PATH`` or ``~/.mycel/sim/chain.sqlite``),
 ``sim:/path/to/chain.sqlite``, ``local``, ``test``, ``finney``, ``ws://...`` / ``wss://...``.
+
+A sim chain file must exist already (``mycel sim create PATH`` makes one): opening a network
+never creates a chain, so a typo in ``sim:PATH`` is an error, not a new empty chain.
 """
 
 from __future__ import annotations
@@ -56,17 +59,20 @@ def parse_network(value: str) -> NetworkSpec:
     )
 
 
-def open_subtensor(value: str, *, create_sim: bool = True):
-    """A blocking ``bt.Subtensor`` for the network (the sim's file gets a genesis if new)."""
+def open_subtensor(value: str, *, create_sim: bool = False):
+    """A blocking ``bt.Subtensor`` for the network.
+
+    A sim file must exist with a genesis (``ChainFileMissing``/``NotAChainFile``, one line with
+    the ``mycel sim create`` that fixes it, otherwise); ``create_sim`` makes a new one instead.
+    """
     import bittensor as bt
 
     spec = parse_network(value)
     if not spec.is_sim:
         return bt.Subtensor(spec.value)
-    from mycel_subnet.chain.sim.admin import create_chain
-    from mycel_subnet.chain.sim.chain import SimChain
+    from mycel_subnet.chain.sim.admin import create_chain, open_existing
     from mycel_subnet.chain.sim.substrate import SimSubstrate
 
-    chain = create_chain(spec.sim_path) if create_sim else SimChain(spec.sim_path)
+    chain = create_chain(spec.sim_path) if create_sim else open_existing(spec.sim_path)
     # "local" only labels explorer links; every call goes to the SimSubstrate.
     return bt.Subtensor("local", substrate=SimSubstrate(chain=chain))

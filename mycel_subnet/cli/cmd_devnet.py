@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from mycel_subnet.cli.exit_codes import ExitCode
@@ -86,8 +87,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         return run_devnet(plan)
     except DevnetError as exc:
-        print(f"mycel devnet: {exc}")
+        print(f"mycel devnet: {exc}", file=sys.stderr)
         return exc.code
     except RuntimeError as exc:
-        print(f"mycel devnet: {exc}")
+        print(f"mycel devnet: {exc}", file=sys.stderr)
         return ExitCode.FAILURE

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from mycel_subnet import __version__
 from mycel_subnet.cli.exit_codes import ExitCode
+from mycel_subnet.cli.flags import OneLineArgumentParser
 from mycel_subnet.config import ConfigError
 
 log = logging.getLogger("mycel")
@@ -21,13 +22,16 @@ log = logging.getLogger("mycel")
 COMMANDS: dict[str, str] = {
     "config": "mycel_subnet.cli.cmd_config",
     "devnet": "mycel_subnet.cli.cmd_devnet",
+    "pattern": "mycel_subnet.cli.cmd_pattern",
     "schema": "mycel_subnet.cli.cmd_schema",
+    "scores": "mycel_subnet.cli.cmd_scores",
+    "sim": "mycel_subnet.cli.cmd_sim",
     "wallet": "mycel_subnet.cli.cmd_wallet",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineArgumentParser(
         prog="mycel",
         description="Mycel subnet: miners that evaluate, generate and serve patterns; validators "
         "that score them and set weights; a local devnet that runs it all.",

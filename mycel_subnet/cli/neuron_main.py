@@ -1,6 +1,7 @@
 """The shared shape of the neuron entry points (mycel-miner, mycel-validator): flags generated
 from the named settings sections, one-line configuration errors (exit 2), logging set up, then
-the runner; Ctrl-C is exit 130."""
+the runner; Ctrl-C is exit 130. On any network but the embedded sim, `--netuid` must be given:
+the default 1 is another subnet on finney."""
 
 from __future__ import annotations
 
@@ -8,16 +9,29 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from mycel_subnet.cli.exit_codes import ExitCode
-from mycel_subnet.cli.flags import add_settings_flags, settings_flags_from
+from mycel_subnet.chain.network import parse_network
+from mycel_subnet.cli.flags import OneLineArgumentParser, add_settings_flags, settings_flags_from
 from mycel_subnet.config import ConfigError, MycelSettings, load_settings
+from mycel_subnet.exit_codes import ExitCode
 from mycel_subnet.logging_setup import configure_logging
 
 
 def neuron_parser(prog: str, description: str, sections: list[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser = OneLineArgumentParser(prog=prog, description=description)
     add_settings_flags(parser, sections)
     return parser
+
+
+def missing_netuid(settings: MycelSettings) -> str | None:
+    """The refusal text when a real network is named without an explicit netuid (flag, env or
+    config file): the default is only meant for the embedded sim chain."""
+    network = settings.subtensor.network
+    if "netuid" in settings.model_fields_set or parse_network(network).is_sim:
+        return None
+    return (
+        f"--netuid is required on network {network} (the default {settings.netuid} is only "
+        "for the embedded sim chain); pass --netuid N"
+    )
 
 
 def apply_sandbox_settings(settings: MycelSettings) -> str | None:
@@ -47,6 +61,9 @@ def run_neuron(
         settings = load_settings(settings_flags_from(args), args.config)
     except ConfigError as error:
         print(f"{parser.prog}: {error}", file=sys.stderr)
+        return ExitCode.USAGE
+    if (refusal := missing_netuid(settings)) is not None:
+        print(f"{parser.prog}: {refusal}", file=sys.stderr)
         return ExitCode.USAGE
     configure_logging(settings.logging.level, settings.logging.json_logs)
     if (refusal := apply_sandbox_settings(settings)) is not None:

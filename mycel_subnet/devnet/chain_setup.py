@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ class DevnetChain:
     wallets_dir: Path
     validator: Participant
     miners: list[Participant]
+    notes: list[str] = field(default_factory=list)  # what set-up did to a reused chain
 
     @property
     def network(self) -> str:
@@ -81,7 +82,7 @@ def create_devnet_chain(plan: DevnetPlan) -> DevnetChain:
     path.parent.mkdir(parents=True, exist_ok=True)
     fresh = not path.exists()
     admin.create_chain(path, genesis_for(plan))
-    wallets_dir = plan.out_dir / "wallets" if fresh else path.parent / "wallets"
+    wallets_dir = wallets_dir_for(plan)
     network = f"sim:{path}"
 
     owner = create_wallet("owner", "default", wallets_dir, devnet=True)
@@ -107,13 +108,86 @@ def create_devnet_chain(plan: DevnetPlan) -> DevnetChain:
         admin.fund(path, wallet.coldkeypub.ss58_address, MINER_FUNDS_TAO)
         uid = _register(network, netuid, wallet)
         miners.append(_participant(wallet, uid))
-    return DevnetChain(
+    chain = DevnetChain(
         path=path,
         netuid=netuid,
         wallets_dir=wallets_dir,
         validator=_participant(validator_wallet, validator_uid),
         miners=miners,
     )
+    if not fresh:
+        chain.notes.extend(clean_stale_neurons(chain, owner.hotkey.ss58_address))
+    return chain
+
+
+def wallets_dir_for(plan: DevnetPlan) -> Path:
+    """Wallets live beside their chain, so a rerun with ``--chain FILE`` finds the same keys
+    (and so the same uids) instead of registering new ones next to the old."""
+    path = plan.chain_file
+    if plan.chain_path is None:
+        return plan.out_dir / "wallets"
+    return path.parent / f"{path.stem}-wallets"
+
+
+class StaleNeuronsError(RuntimeError):
+    """A reused chain holds neurons this devnet cannot account for."""
+
+
+def clean_stale_neurons(chain: DevnetChain, owner_hotkey: str) -> list[str]:
+    """On a reused chain, withdraw the endpoints of this devnet's own miners that are not part
+    of this run (an earlier run with more miners), so the validator does not query dead uids;
+    refuse a chain with neurons whose keys the devnet does not hold. Returns notes."""
+    ours = {chain.validator.hotkey, owner_hotkey, *(m.hotkey for m in chain.miners)}
+    spare = _spare_miner_wallets(chain.wallets_dir, {m.name for m in chain.miners})
+    port = ChainPort(chain.network, chain.netuid)
+    try:
+        graph = port.metagraph()
+    finally:
+        port.close()
+    foreign, notes = [], []
+    for neuron in graph.neurons:
+        if neuron.hotkey in ours:
+            continue
+        wallet = spare.get(neuron.hotkey)
+        if wallet is None:
+            foreign.append(neuron.uid)
+            continue
+        if neuron.is_serving:
+            withdraw = ChainPort(chain.network, chain.netuid, wallet)
+            try:
+                result = withdraw.reset_axon()
+            finally:
+                withdraw.close()
+            if not result.ok:
+                raise StaleNeuronsError(
+                    f"could not withdraw the endpoint of stale uid {neuron.uid}: {result.message}"
+                )
+        notes.append(
+            f"uid {neuron.uid} ({wallet.name}, from an earlier run on this chain) is not part of "
+            "this run: its endpoint was withdrawn and it is left out of the table"
+        )
+    if foreign:
+        raise StaleNeuronsError(
+            f"chain {chain.path} holds neuron(s) the devnet has no keys for (uids "
+            f"{', '.join(map(str, sorted(foreign)))}); its wallets are not in {chain.wallets_dir}. "
+            "Run without --chain for a fresh chain, or pass a chain file of an earlier devnet run"
+        )
+    for note in notes:
+        log.info(note)
+    return notes
+
+
+def _spare_miner_wallets(wallets_dir: Path, in_use: set[str]) -> dict[str, Any]:
+    """hotkey -> wallet for the devnet miner wallets in ``wallets_dir`` this run does not use."""
+    import bittensor as bt
+
+    found = {}
+    for folder in sorted(Path(wallets_dir).glob("miner*")):
+        if folder.name in in_use or not (folder / "hotkeys" / "default").exists():
+            continue
+        wallet = bt.Wallet(folder.name, "default", str(wallets_dir))
+        found[wallet.hotkey.ss58_address] = wallet
+    return found
 
 
 def _participant(wallet: Any, uid: int) -> Participant:

@@ -16,7 +16,7 @@ from mycel_subnet.chain.sim.chain import SimChain
 from mycel_subnet.devnet import validator_state
 from mycel_subnet.devnet.chain_setup import DevnetChain
 from mycel_subnet.devnet.plan import DevnetPlan
-from mycel_subnet.devnet.report import DevnetReport, EpochSnapshot, MinerRow
+from mycel_subnet.devnet.report import DevnetReport, EpochSnapshot, MinerRow, StepRow
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +54,13 @@ class Observer:
 
     def validator_permit(self) -> bool:
         """Whether the devnet's validator holds a permit yet (granted at an epoch)."""
+        return self.permit_block() is not None
+
+    def permit_block(self) -> int | None:
+        """The block at which the validator's permit is seen on chain, None before it is."""
         graph = self.port.metagraph()
         me = graph.by_uid(self.chain.validator.uid)
-        return bool(me and me.validator_permit)
+        return graph.block if me and me.validator_permit else None
 
     def _last_epoch(self) -> int:
         self.sim.sync()
@@ -123,12 +127,27 @@ class Observer:
         )
 
     def finish(self, report: DevnetReport) -> None:
+        """Fill the report from the validator's steps: per-step points, per-miner accuracy and
+        reasons, and a note for every failure (failed queries, weights not set, no steps)."""
         report.queries = self.state.queries
         report.weight_sets = self.state.weight_sets
+        report.steps = [
+            StepRow(p.step, p.block, p.rewards, p.scores, p.accuracy)
+            for p in validator_state.step_points(self._state_dir)
+        ]
         summaries = validator_state.miner_summaries(self._state_dir)
         for row in report.final():
             summary = summaries.get(row.uid)
             if summary is not None:
                 row.accuracy, row.steps = summary.accuracy, summary.steps
                 row.duplicate_steps, row.reasons = summary.duplicate_steps, summary.reasons
+        report.notes.extend(validator_state.failure_notes(self._state_dir))
+        for miner in self.chain.miners:
+            if miner.uid not in summaries:
+                report.notes.append(
+                    f"uid {miner.uid} ({self._engines[miner.uid]}) was never queried: see "
+                    f"its log in {self.plan.out_dir / 'logs'}"
+                )
+        if not report.epochs:
+            report.notes.append("no epoch ended after the validator's first weights")
         self.port.close()

@@ -38,10 +38,22 @@ class EpochSnapshot:
 
 
 @dataclass
+class StepRow:
+    """One validator step: raw rewards, moving averages and accuracy per task, per uid."""
+
+    step: int
+    block: int
+    rewards: dict[int, float] = field(default_factory=dict)
+    scores: dict[int, float] = field(default_factory=dict)
+    accuracy: dict[int, dict[str, float]] = field(default_factory=dict)
+
+
+@dataclass
 class DevnetReport:
     chain_path: str
     netuid: int
     epochs: list[EpochSnapshot] = field(default_factory=list)
+    steps: list[StepRow] = field(default_factory=list)
     queries: int = 0
     weight_sets: int = 0
     notes: list[str] = field(default_factory=list)
@@ -65,6 +77,7 @@ class DevnetReport:
                 {**asdict(m), "mean_score": round(self.mean_score(m.uid), 6)} for m in final
             ],
             "epochs": [asdict(e) for e in self.epochs],
+            "steps": [asdict(s) for s in self.steps],
         }
 
 
@@ -76,12 +89,12 @@ def render_table(report: DevnetReport) -> Table:
         "eval acc",
         "gen acc",
         "infer acc",
-        "shared",
-        "mean score",
-        "weight",
+        "dup steps",
+        "avg score",
+        "last weight",
         "incentive",
-        "emission τ",
-        "NEAR reward Σ",
+        "last emission τ",
+        "NEAR reward total",
     ):
         table.add_column(column, justify="right" if column != "engine" else "left")
     for m in sorted(report.final(), key=lambda m: -m.incentive):
@@ -104,34 +117,62 @@ def render_reasons(report: DevnetReport) -> str:
     lines = ["why low scores were low (most frequent first):"]
     for m in sorted(report.final(), key=lambda m: -m.incentive):
         lines.append(f"  uid {m.uid} {m.engine}: {'; '.join(m.reasons) or 'none'}")
+    lines.append("notes:" if report.notes else "notes: none (no failed query, no failed weights)")
+    lines.extend(f"  - {note}" for note in report.notes)
     return "\n".join(lines)
 
 
 def write_chart(report: DevnetReport, path: Path) -> None:
-    """Scores and incentive per miner over epochs, as a PNG (matplotlib, no display needed)."""
+    """A PNG (matplotlib, no display needed) with, per miner: the raw reward of every validator
+    step (points) and its moving average (line), incentive on chain per epoch, accuracy per
+    task per step (one panel each), and the most frequent reasons for low scores."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    fig, (ax_score, ax_incentive) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
-    uids = sorted({m.uid for e in report.epochs for m in e.miners})
-    for uid in uids:
-        rows = [(e.epoch, m) for e in report.epochs for m in e.miners if m.uid == uid]
-        if not rows:
-            continue
-        label = f"uid {uid} ({rows[-1][1].engine})"
-        epochs = [epoch for epoch, _ in rows]
-        ax_score.plot(epochs, [m.score for _, m in rows], marker="o", label=label)
-        ax_incentive.plot(epochs, [m.incentive for _, m in rows], marker="o", label=label)
-    ax_score.set(title="validator score (moving average)", xlabel="epoch", ylim=(0, 1.05))
-    ax_incentive.set(title="incentive on chain (Yuma)", xlabel="epoch", ylim=(0, 1.05))
     from matplotlib.ticker import MaxNLocator
 
-    for axis in (ax_score, ax_incentive):
+    fig, axes = plt.subplots(2, 3, figsize=(16, 8.5), constrained_layout=True)
+    (ax_reward, ax_incentive, ax_why), task_axes = axes[0], axes[1]
+    final = {m.uid: m for m in report.final()}
+    uids = sorted({m.uid for e in report.epochs for m in e.miners} | set(final))
+    engines = {m.uid: m.engine for e in report.epochs for m in e.miners}
+    colours = {uid: f"C{i % 10}" for i, uid in enumerate(uids)}
+    steps = report.steps
+    for uid in uids:
+        label, colour = f"uid {uid} ({engines.get(uid, '?')})", colours[uid]
+        points = [(s.step, s.rewards[uid]) for s in steps if uid in s.rewards]
+        if points:
+            ax_reward.scatter(*zip(*points, strict=True), s=14, color=colour, alpha=0.7)
+        averages = [(s.step, s.scores[uid]) for s in steps if uid in s.scores]
+        if averages:
+            ax_reward.plot(*zip(*averages, strict=True), color=colour, label=label)
+        rows = [(e.epoch, m.incentive) for e in report.epochs for m in e.miners if m.uid == uid]
+        if rows:
+            ax_incentive.plot(*zip(*rows, strict=True), marker="o", color=colour, label=label)
+        for ax, task in zip(task_axes, TASKS, strict=True):
+            acc = [(s.step, s.accuracy[uid][task]) for s in steps
+                   if task in s.accuracy.get(uid, {})]  # fmt: skip
+            if acc:
+                ax.plot(*zip(*acc, strict=True), marker=".", color=colour, label=label)
+    ax_reward.set(title="reward per step (points) and moving average (line)", xlabel="step",
+                  ylim=(-0.02, 1.05))  # fmt: skip
+    ax_incentive.set(title="incentive on chain (Yuma)", xlabel="epoch", ylim=(-0.02, 1.05))
+    for ax, task in zip(task_axes, TASKS, strict=True):
+        ax.set(title=f"{task} accuracy per step", xlabel="step", ylim=(-0.02, 1.05))
+    for axis in (ax_reward, ax_incentive, *task_axes):
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax_score.legend(fontsize=8)
-    fig.savefig(path, dpi=110)
+    if uids:
+        ax_reward.legend(fontsize=7)
+    ax_why.axis("off")
+    ax_why.set_title("why low scores were low")
+    lines = []
+    for uid in uids:
+        reasons = final[uid].reasons if uid in final else []
+        lines.append(f"uid {uid} ({engines.get(uid, '?')}):")
+        lines.extend([f"  {r[:60]}" for r in reasons[:3]] or ["  none"])
+    ax_why.text(0, 1, "\n".join(lines[:40]), va="top", family="monospace", fontsize=7)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
@@ -143,13 +184,15 @@ def write_report(report: DevnetReport, out_dir: Path, console: Console | None = 
     chart_path = out_dir / "scores.png"
     write_chart(report, chart_path)
     console = console or Console()
-    wide = Console(width=max(console.width, 140), file=console.file, highlight=False)
+    wide = Console(width=max(console.width, 150), file=console.file, highlight=False)
     wide.print(render_table(report))
-    console.print(render_reasons(report), highlight=False, markup=False)
+    console.print(render_reasons(report), highlight=False, markup=False, soft_wrap=True)
     console.print(
-        "accuracy per task from the validator's steps; shared: steps in which the miner split "
-        "one reward with miners giving the same answers (one engine); NEAR reward Σ: "
-        "cumulative reward mirrored to the registry",
+        "acc: mean accuracy per task over the validator's steps; dup steps: steps in which the "
+        "miner split one reward with miners giving the same answers (one engine); avg score: "
+        "the validator's moving average, averaged over the epoch ends; last weight: the weight "
+        "last set; last emission τ: TAO of the last epoch; NEAR reward total: the cumulative "
+        "sum mirrored to the registry",
         highlight=False,
     )
     return {"json": json_path, "chart": chart_path}

@@ -6,6 +6,7 @@ Order: preflight (ports, dependencies) -> chain, subnet, wallets -> miners as se
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import logging
 import sys
@@ -16,12 +17,13 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from mycel_subnet.cli.exit_codes import ExitCode
-from mycel_subnet.devnet.chain_setup import DevnetChain, create_devnet_chain
+from mycel_subnet.devnet.chain_setup import DevnetChain, StaleNeuronsError, create_devnet_chain
+from mycel_subnet.devnet.miner_views import wait_for_views
 from mycel_subnet.devnet.observe import Observer
 from mycel_subnet.devnet.plan import DevnetPlan
 from mycel_subnet.devnet.processes import ProcessGroup, taken_ports, wait_for_port
 from mycel_subnet.devnet.report import DevnetReport, write_report
+from mycel_subnet.exit_codes import ExitCode
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,11 @@ REQUIRED_MODULES = ("bittensor", "fastapi", "uvicorn", "httpx", "numpy", "matplo
 MINER_START_TIMEOUT_S = 120.0
 FIRST_WEIGHTS_TIMEOUT_S = 180.0
 DEVNET_SCORE_ALPHA = 0.3
+# Miners re-read the metagraph this often, so that every miner's view catches up with the
+# validator's permit in seconds (the default, 60 s, suits a real chain's 12 s blocks).
+MINER_METAGRAPH_REFRESH_S = 2.0
+VIEW_TIMEOUT_S = 60.0
+PROGRESS_EVERY_S = 10.0
 
 
 class DevnetError(RuntimeError):
@@ -95,6 +102,7 @@ def start_miners(plan: DevnetPlan, chain: DevnetChain, group: ProcessGroup) -> N
             "--axon.port", str(port),
             "--miner.engine", engine,
             "--miner.min_stake", "0",
+            "--miner.metagraph_refresh_s", str(MINER_METAGRAPH_REFRESH_S),
         ]  # fmt: skip
         group.start(f"miner{miner.uid}-{engine}", argv)
     for child, port in zip(group.children, plan.miner_ports, strict=False):
@@ -156,15 +164,31 @@ def _check_children(group: ProcessGroup) -> None:
         )
 
 
-def wait_for_permit(observer: Observer, group: ProcessGroup, timeout_s: float) -> None:
-    """Permits are granted at epochs: wait for the first one before the validator starts, so
-    its first queries are not refused by miners that serve only permitted validators."""
+def wait_for_permit(observer: Observer, group: ProcessGroup, timeout_s: float) -> int:
+    """Permits are granted at epochs: wait for the first one before the validator starts.
+    Returns the block at which the permit was seen."""
     deadline = time.monotonic() + timeout_s
-    while not observer.validator_permit():
+    while (block := observer.permit_block()) is None:
         _check_children(group)
         if time.monotonic() > deadline:
             raise DevnetError(f"the validator got no permit within {timeout_s:.0f} s")
         time.sleep(0.5)
+    return block
+
+
+def wait_for_miner_views(plan: DevnetPlan, group: ProcessGroup, block: int) -> None:
+    """The permit on chain is not enough: each miner admits callers against its own cached
+    metagraph, so wait until every miner's cache is at least as new as the permit's block, or
+    the validator's first queries are refused (403 no_validator_permit) by the laggards."""
+    behind = wait_for_views(
+        plan.miner_ports, block, VIEW_TIMEOUT_S, check=lambda: _check_children(group)
+    )
+    if behind:
+        raise DevnetError(
+            f"miner(s) on port(s) {', '.join(map(str, behind))} did not see the validator's "
+            f"permit (block {block}) within {VIEW_TIMEOUT_S:.0f} s; see the logs in "
+            f"{group.log_dir}"
+        )
 
 
 def watch(
@@ -177,7 +201,9 @@ def watch(
     """
     started = time.monotonic()
     deadline = started + FIRST_WEIGHTS_TIMEOUT_S + plan.epochs * plan.epoch_seconds * 4 + 60
-    with Live(console=console, refresh_per_second=2, transient=not console.is_terminal) as live:
+    progress = _Progress(console, plan, started)
+    live_view = Live(console=console, refresh_per_second=2) if console.is_terminal else None
+    with live_view or contextlib.nullcontext() as live:
         while observer.state.epochs_seen < plan.epochs:
             _check_children(group)
             now = time.monotonic()
@@ -194,9 +220,39 @@ def watch(
             observer.poll()
             if not observer.begun and observer.state.weight_sets > 0:
                 observer.begin()
-            live.update(_live_table(observer, plan, started))
+            if live is not None:
+                live.update(_live_table(observer, plan, started))
+            else:
+                progress.maybe_print(observer)
             time.sleep(0.5)
     return observer.report
+
+
+class _Progress:
+    """Plain progress lines for a log file or a pipe (a live table draws nothing there): one
+    when an epoch ends or weights are set, and one at least every PROGRESS_EVERY_S."""
+
+    def __init__(self, console: Console, plan: DevnetPlan, started: float) -> None:
+        self.console, self.plan, self.started = console, plan, started
+        self._last_print = 0.0
+        self._last_key: tuple[int, int] | None = None
+
+    def maybe_print(self, observer: Observer) -> None:
+        state = observer.state
+        key = (state.epochs_seen, state.weight_sets)
+        now = time.monotonic()
+        if key == self._last_key and now - self._last_print < PROGRESS_EVERY_S:
+            return
+        self._last_key, self._last_print = key, now
+        waiting = "" if observer.begun else " (waiting for the validator's first weights)"
+        self.console.print(
+            f"[{now - self.started:4.0f} s] block {state.block}, epochs "
+            f"{state.epochs_seen}/{self.plan.epochs}{waiting}, queries {state.queries}, "
+            f"weights set {state.weight_sets}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def run_devnet(plan: DevnetPlan, console: Console | None = None) -> int:
@@ -205,7 +261,12 @@ def run_devnet(plan: DevnetPlan, console: Console | None = None) -> int:
     plan.out_dir.mkdir(parents=True, exist_ok=True)
     console.print(f"[bold]Mycel devnet[/] -> {plan.out_dir}")
     console.print(f"setting up chain, subnet and {plan.miners} miner wallets ...")
-    chain = create_devnet_chain(plan)
+    try:
+        chain = create_devnet_chain(plan)
+    except StaleNeuronsError as exc:
+        raise DevnetError(str(exc), ExitCode.USAGE) from None
+    for note in chain.notes:
+        console.print(note, highlight=False, markup=False)
     group = ProcessGroup(log_dir=plan.out_dir / "logs", env=_neuron_env(plan))
     observer = Observer(plan, chain)
     interrupted = False
@@ -213,7 +274,9 @@ def run_devnet(plan: DevnetPlan, console: Console | None = None) -> int:
         console.print("starting miners: " + ", ".join(plan.miner_engines))
         start_miners(plan, chain, group)
         console.print("waiting for the first epoch to grant the validator its permit")
-        wait_for_permit(observer, group, timeout_s=plan.epoch_seconds * 3 + 30)
+        block = wait_for_permit(observer, group, timeout_s=plan.epoch_seconds * 3 + 30)
+        console.print(f"permit at block {block}; waiting for every miner to see it")
+        wait_for_miner_views(plan, group, block)
         console.print("starting the validator")
         start_validator(plan, chain, group)
         report = watch(plan, observer, group, console)
@@ -224,11 +287,12 @@ def run_devnet(plan: DevnetPlan, console: Console | None = None) -> int:
     finally:
         console.print("stopping neurons ...")
         group.stop_all()
+    report.notes.extend(chain.notes)
     observer.finish(report)
-    paths = write_report(report, plan.out_dir, console)
+    paths = write_report(report, plan.out_dir, Console(highlight=False))
     if not plan.keep_chain and plan.chain_path is None:
         _remove_chain(chain.path)
-    console.print(f"report: {paths['json']}\nchart:  {paths['chart']}\nlogs:   {group.log_dir}")
+    print(f"report: {paths['json']}\nchart:  {paths['chart']}\nlogs:   {group.log_dir}")
     return ExitCode.INTERRUPTED if interrupted else ExitCode.OK
 
 

@@ -19,7 +19,7 @@ import httpx
 from bittensor import http_auth
 
 from mycel_subnet.chain.types import ChainErrorKind, ChainResult
-from mycel_subnet.cli.exit_codes import ExitCode
+from mycel_subnet.exit_codes import ExitCode
 from mycel_subnet.transport.response_signing import ResponseSignatureError, verify_response
 from protocol import ClaySynapse, ClaySynapseResponse, InferenceRequest, ProtocolError, parse_model
 

@@ -23,9 +23,9 @@ import uvicorn
 
 from mycel_subnet.chain.port import ChainPort
 from mycel_subnet.chain.types import MetagraphSnapshot
-from mycel_subnet.cli.exit_codes import ExitCode
 from mycel_subnet.config import MycelSettings
 from mycel_subnet.engines.interface import EngineError, MinerEngine
+from mycel_subnet.exit_codes import ExitCode
 from mycel_subnet.miner.app import build_app
 from mycel_subnet.miner.http_server import server_config
 from mycel_subnet.miner.limits import ServiceLimits

@@ -48,6 +48,7 @@ class RoundOutcome:
     queries: Counter = field(default_factory=Counter)
     query_seconds: float = 0.0
     grade_seconds: float = 0.0
+    endpoints: dict[int, str] = field(default_factory=dict)  # uid -> URL queried, for the logs
 
 
 def select_targets(
@@ -127,7 +128,7 @@ async def run_round(
     grading_budget_s: float | None = None,
 ) -> RoundOutcome:
     """Query every target with its challenges concurrently, then grade every answer."""
-    outcome = RoundOutcome()
+    outcome = RoundOutcome(endpoints={t.uid: t.base_url for t in targets})
     started = time.monotonic()
     asked = {t.uid: await asyncio.to_thread(round_.for_miner, t.uid) for t in targets}
     clients = {
@@ -171,6 +172,9 @@ async def run_round(
     for (uid, index, challenge, replies, _), grade in zip(pending, grades, strict=True):
         latency = max(reply.latency_s for reply in replies)
         errors = [f"{r.error}: {r.detail}"[:200] for r in replies if not r.ok]
+        # With no answer at all the grade's detail ("relevance:wrong ...") says nothing true:
+        # record why there was no answer (a refusal, a timeout) instead.
+        detail = f"no answer: {errors[0]}" if errors and len(errors) == len(replies) else None
         outcome.results.append(
             TaskResult(
                 uid=uid,
@@ -178,7 +182,7 @@ async def run_round(
                 accuracy=grade.accuracy,
                 latency_s=latency,
                 received_at=started + latency,
-                detail=grade.detail,
+                detail=detail or grade.detail,
                 errors=errors,
                 tier=challenge.tier,
                 shared_key=f"{challenge.task}:{index}" if challenge.shared else None,

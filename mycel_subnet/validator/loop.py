@@ -34,6 +34,7 @@ from mycel_subnet.validator.scoring import (
     score_from_values,
     step_values,
 )
+from mycel_subnet.validator.step_lines import detail_lines, error_kind, uid_line
 from mycel_subnet.validator.steplog import StepLog
 from mycel_subnet.validator.store import SCORES_FILE, ScoreStore, StepRecord
 from mycel_subnet.validator.wandb_log import WandbLogger
@@ -206,6 +207,7 @@ class Validator:
                 "accuracy": round(result.accuracy, 4), "value": round(result.value, 4),
                 "latency_s": round(result.latency_s, 3), "detail": result.detail[:160],
                 "errors": result.errors[:2], "duplicates": result.duplicates,
+                "error": error_kind(result.errors[0]) if result.errors else None,
             })  # fmt: skip
         self.steplog.append({
             "step": report.step, "block": report.block, "ts": round(time.time(), 3),
@@ -246,10 +248,14 @@ class Validator:
         )  # fmt: skip
         for uid, reward in sorted(report.rewards.items()):
             mine = [r for r in report.outcome.results if r.uid == uid]
-            why = "; ".join(
-                f"{r.task[:4]} t{r.tier} {r.accuracy:.2f} {r.detail[:60]}" for r in mine
-            )
-            log.info("uid %d reward %.3f: %s", uid, reward, why)
+            endpoint = report.outcome.endpoints.get(uid, "")
+            log.info(
+                "%s", uid_line(uid, mine, reward=reward, score=report.scores.get(uid),
+                               endpoint=endpoint),
+            )  # fmt: skip
+            if log.isEnabledFor(logging.DEBUG):
+                for line in detail_lines(uid, mine):
+                    log.debug("%s", line)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Step until `stop` is set; a failing step is logged and the next one runs."""

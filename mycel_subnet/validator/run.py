@@ -1,6 +1,6 @@
 """Start a validator: check the wallet, take the lock, check the chain, then loop until a signal.
 
-Every refusal is one clear line and an exit code (mycel_subnet.cli.exit_codes): 2 bad
+Every refusal is one clear line and an exit code (mycel_subnet.exit_codes): 2 bad
 configuration or wallet, 3 hotkey not registered, 4 chain or metrics port unavailable, 5 another
 validator already runs with this hotkey.
 """
@@ -14,8 +14,8 @@ import signal
 from pathlib import Path
 
 from mycel_subnet.chain.port import ChainPort
-from mycel_subnet.cli.exit_codes import ExitCode
 from mycel_subnet.config import MycelSettings
+from mycel_subnet.exit_codes import ExitCode
 from mycel_subnet.neuron_startup import StartupError, open_hotkey_wallet, registered_neuron
 from mycel_subnet.validator.lock import AlreadyRunning, validator_lock
 from mycel_subnet.validator.loop import Validator, ValidatorConfig
@@ -36,11 +36,20 @@ class ValidatorStartupError(StartupError):
 def check_chain(chain: ChainPort, settings: MycelSettings, hotkey: str) -> None:
     _graph, me = registered_neuron(chain, settings, hotkey)
     if not me.validator_permit:
+        hint = ""
+        if chain.spec.is_sim:
+            from mycel_subnet.chain.sim.hints import stake_hint
+
+            w = settings.wallet
+            hint = "; stake with " + stake_hint(
+                chain.spec.sim_path, chain.netuid, w.name, w.hotkey, w.path
+            )
         log.warning(
             "uid %d has no validator permit yet (stake %.4g): it will score miners but cannot "
-            "set weights until an epoch grants a permit",
+            "set weights until an epoch grants a permit%s",
             me.uid,
             me.stake,
+            hint,
         )
     log.info("validator uid %d on netuid %d (%s)", me.uid, chain.netuid, chain.spec.value)
 

@@ -43,8 +43,9 @@ def test_precedence_file_env_flags(tmp_path, monkeypatch) -> None:
 
 
 def test_list_settings_from_env_json(monkeypatch) -> None:
-    monkeypatch.setenv("MYCEL_MINER__DENY", '["5Dbad"]')
-    assert load_settings().miner.deny == ["5Dbad"]
+    alice = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+    monkeypatch.setenv("MYCEL_MINER__DENY", f'["{alice}"]')
+    assert load_settings().miner.deny == [alice]
 
 
 @pytest.mark.parametrize(

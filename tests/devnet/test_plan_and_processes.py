@@ -13,11 +13,11 @@ import time
 
 import pytest
 
-from mycel_subnet.cli.exit_codes import ExitCode
 from mycel_subnet.cli.main import main
 from mycel_subnet.devnet.plan import DEFAULT_ENGINES, DevnetPlan
 from mycel_subnet.devnet.processes import ProcessGroup, port_is_free, wait_for_port
 from mycel_subnet.devnet.run import DevnetError, preflight
+from mycel_subnet.exit_codes import ExitCode
 
 
 def test_engines_cycle_over_the_default_mix_and_ports_follow_the_base():

@@ -16,8 +16,8 @@ import pytest
 
 from mycel_subnet.chain.port import ChainPort
 from mycel_subnet.chain.sim import admin
-from mycel_subnet.cli.exit_codes import ExitCode
 from mycel_subnet.config import load_settings
+from mycel_subnet.exit_codes import ExitCode
 from mycel_subnet.miner.metagraph_cache import MetagraphCache
 from mycel_subnet.miner.run import MinerStartupError, prepare_miner
 from mycel_subnet.transport.policy import CallerPolicy, Refusal

@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from mycel_subnet.chain.sim import admin
-from mycel_subnet.cli.exit_codes import ExitCode
 from mycel_subnet.config import load_settings
+from mycel_subnet.exit_codes import ExitCode
 from mycel_subnet.miner.run import MinerRuntime, prepare_miner
 from mycel_subnet.neuron_lock import AlreadyRunning, ProcessLock
 from protocol import InferenceRequest, InferenceResult

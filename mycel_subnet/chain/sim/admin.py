@@ -13,12 +13,18 @@ from typing import Any
 
 from mycel_subnet.chain.sim.chain import SimChain
 from mycel_subnet.chain.sim.params import DEFAULT_HPARAMS, RAO_PER_TAO, GenesisConfig
+from mycel_subnet.chain.sim.store import check_chain_file
 
 ChainLike = SimChain | str | Path
 
 
 def open_chain(chain: ChainLike) -> SimChain:
     return chain if isinstance(chain, SimChain) else SimChain(chain)
+
+
+def open_existing(path: str | Path) -> SimChain:
+    """The chain at ``path``, which must exist with a genesis (never creates one)."""
+    return SimChain(check_chain_file(path))
 
 
 def create_chain(

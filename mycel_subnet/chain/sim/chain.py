@@ -25,7 +25,14 @@ from mycel_subnet.chain.sim.params import (
     U16_MAX,
     GenesisConfig,
 )
-from mycel_subnet.chain.sim.store import SCHEMA_VERSION, Store
+from mycel_subnet.chain.sim.store import (  # noqa: F401 - the errors are re-exported here
+    SCHEMA_VERSION,
+    ChainFileMissing,
+    ChainNotInitialised,
+    NotAChainFile,
+    Store,
+    create_hint,
+)
 
 _ERROR_DOCS = {(info.pallet, info.name): info.docs for info in ERRORS.values()}
 MIN_STAKE_RAO = 2_000_000  # subtensor's DefaultMinStake (0.002 TAO)
@@ -41,10 +48,6 @@ class DispatchError(Exception):
         docs = _ERROR_DOCS.get((pallet, name), name)
         self.docs = f"{docs} ({detail})" if detail else docs
         super().__init__(f"{pallet}.{name}: {self.docs}")
-
-
-class ChainNotInitialised(RuntimeError):
-    """The chain file has no genesis yet."""
 
 
 @dataclass(frozen=True)
@@ -104,8 +107,7 @@ class SimChain:
         row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         if row is None:
             raise ChainNotInitialised(
-                f"sim chain {self.store.path} has no genesis; create it with "
-                "mycel_subnet.chain.sim.admin.create_chain()"
+                f"sim chain {self.store.path} has no genesis; {create_hint(self.store.path)}"
             )
         if key not in ("manual_block", "default_hparams"):
             self._meta_cache[key] = row[0]  # immutable after genesis
@@ -331,10 +333,12 @@ class SimChain:
             conn.execute("DELETE FROM neurons WHERE netuid=? AND uid=?", (netuid, uid))
             conn.execute("DELETE FROM weights WHERE netuid=? AND uid=?", (netuid, uid))
             epoch_mod.clear_bonds_for_uid(conn, netuid, uid)
+        # subtensor's append/replace_neuron stamp LastUpdate with the registration block, so a
+        # new neuron is active at once and waits weights_rate_limit blocks before setting weights
         conn.execute(
-            "INSERT INTO neurons (netuid, uid, hotkey, coldkey, registered_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (netuid, uid, hotkey, coldkey, block),
+            "INSERT INTO neurons (netuid, uid, hotkey, coldkey, registered_at, last_update) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (netuid, uid, hotkey, coldkey, block, block),
         )
         return uid
 
@@ -596,6 +600,8 @@ def _admin_setter(chain, conn, block, index, signer, function, p) -> list[dict]:
     elif function in ADMIN_SETTERS:
         (value,) = p.values()
         name = ADMIN_SETTERS[function]
+        if name == "alpha_sigmoid_steepness" and int(value) < 0:
+            raise DispatchError("NegativeSigmoidSteepness", "AdminUtils")
         hp[name] = bool(value) if isinstance(DEFAULT_HPARAMS[name], bool) else int(value)
         if name == "max_allowed_uids":
             n = conn.execute("SELECT COUNT(*) FROM neurons WHERE netuid=?", (netuid,)).fetchone()

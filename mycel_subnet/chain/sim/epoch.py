@@ -3,7 +3,7 @@
 The consensus maths lives in ``mycel_subnet.chain.sim.yuma``; this module only moves numbers
 between SQLite and its ``EpochInputs``/``EpochOutputs``. Validator permits are recomputed at each
 epoch like subtensor does: the top ``max_validators`` neurons by stake (non-zero and at least
-``min_stake_for_permit``).
+``min_stake_for_permit``; ties kept by the higher uid, as subtensor's stable top-k keeps them).
 """
 
 from __future__ import annotations
@@ -59,12 +59,16 @@ def stakes_by_uid(conn: sqlite3.Connection, netuid: int, hotkeys: list[str]) -> 
 
 
 def permits(stake_rao: np.ndarray, max_validators: int, min_stake_rao: int) -> np.ndarray:
-    """Top-k by stake, non-zero and at least the threshold (ties: lower uid first)."""
-    order = sorted(range(len(stake_rao)), key=lambda i: (-stake_rao[i], i))
-    chosen = np.zeros(len(stake_rao), dtype=bool)
-    for i in order[: max(0, max_validators)]:
-        if stake_rao[i] > 0 and stake_rao[i] >= min_stake_rao:
-            chosen[i] = True
+    """subtensor's ``is_topk_nonzero`` over stake below the threshold zeroed: an ascending
+    stable sort drops the bottom n - k, so among equal stakes the higher uid keeps its permit."""
+    stake = np.where(np.asarray(stake_rao) >= min_stake_rao, stake_rao, 0)
+    n, k = len(stake), max(0, int(max_validators))
+    chosen = np.asarray(stake > 0, dtype=bool)
+    if n < k:
+        return chosen
+    ascending = sorted(range(n), key=lambda i: stake[i])  # Python's sort is stable
+    for i in ascending[: n - k]:
+        chosen[i] = False
     return chosen
 
 
@@ -106,6 +110,7 @@ def run_subnet_epoch(
         liquid_alpha_enabled=bool(hp["liquid_alpha_enabled"]),
         alpha_low=hp["alpha_low"] / U16_MAX,
         alpha_high=hp["alpha_high"] / U16_MAX,
+        alpha_sigmoid_steepness=float(hp.get("alpha_sigmoid_steepness", 1000)),
         yuma3_enabled=bool(hp["yuma3_enabled"]),
         bonds_penalty=hp["bonds_penalty"] / U16_MAX,
         activity_cutoff=int(hp["activity_cutoff"]),

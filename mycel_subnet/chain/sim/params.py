@@ -36,6 +36,7 @@ DEFAULT_HPARAMS: dict[str, Any] = {
     "commit_reveal_period": 1,
     "alpha_high": 58982,
     "alpha_low": 45875,
+    "alpha_sigmoid_steepness": 1000,  # subtensor's default; the epoch divides it by 100
     "liquid_alpha_enabled": False,
     "yuma3_enabled": False,
     "bonds_penalty": 0,
@@ -58,6 +59,8 @@ def tagged(name: str, value: Any) -> dict[str, Any]:
         return {"Bool": bool(value)}
     if isinstance(value, str):
         return {"Str": value}
+    if name == "alpha_sigmoid_steepness":  # the runtime API returns it as I32F32
+        return {"I32F32": {"bits": int(value) * 2**32}}
     return {"U64": int(value)}
 
 
@@ -79,6 +82,7 @@ ADMIN_SETTERS: dict[str, str] = {
     "sudo_set_network_registration_allowed": "registration_allowed",
     "sudo_set_yuma3_enabled": "yuma3_enabled",
     "sudo_set_rho": "rho",
+    "sudo_set_alpha_sigmoid_steepness": "alpha_sigmoid_steepness",
 }
 
 

