@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mycel_subnet.cli.exit_codes import ExitCode
+from mycel_subnet.exit_codes import ExitCode
 
 
 class CollectiveError(Exception):
