@@ -108,7 +108,11 @@ def test_ctrl_c_stops_every_neuron_and_still_writes_the_report(tmp_path):
         "--miners", "2", "--epochs", "50", "--engines", "baseline,random",
         "--tempo", "10", "--block-time", "0.5", "--base-port", str(base), "--out", str(out),
     ]  # fmt: skip
-    devnet = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
+    # Its own session, so a failed run can kill the whole group (miners, validator) and leave no
+    # neuron holding the ports for the next test.
+    devnet = subprocess.Popen(
+        argv, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         assert wait_for_port(base + 1, 180), "the miners never started"
         deadline = time.monotonic() + 120
@@ -116,10 +120,10 @@ def test_ctrl_c_stops_every_neuron_and_still_writes_the_report(tmp_path):
             assert time.monotonic() < deadline, "the validator never recorded a step"
             time.sleep(0.5)
         devnet.send_signal(signal.SIGINT)
-        code = devnet.wait(timeout=60)
+        code = devnet.wait(timeout=120)  # generous: a loaded 2-core machine stops slowly
     finally:
         if devnet.poll() is None:
-            devnet.kill()
+            os.killpg(devnet.pid, signal.SIGKILL)
     assert code == 130
     assert (out / "report.json").exists()
     assert "interrupted" in json.loads((out / "report.json").read_text())["notes"][0]
