@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -255,8 +257,17 @@ class _Progress:
         )
 
 
+def _interruptible() -> None:
+    """Ctrl-C must stop the devnet even when it was started in the background of a
+    non-interactive shell, which starts it with SIGINT ignored (Python then never raises
+    KeyboardInterrupt): take the default handler back, as a foreground run has it."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def run_devnet(plan: DevnetPlan, console: Console | None = None) -> int:
     console = console or Console(stderr=True)
+    _interruptible()
     preflight(plan)
     plan.out_dir.mkdir(parents=True, exist_ok=True)
     console.print(f"[bold]Mycel devnet[/] -> {plan.out_dir}")
