@@ -37,6 +37,8 @@ MAX_LOG_TURNS = 64
 MAX_EXAMPLES = 16
 MAX_OFFERED_PATTERNS = 16
 MAX_CONTEXT_ITEMS = 32
+MAX_SEARCH_K = 100  # ranked ids one search_patterns answer may hold
+MAX_EMBEDDING_DIM = 1_024  # a query embedding sent instead of (or with) its text
 
 # Numbers.
 MAX_U64 = 2**64 - 1

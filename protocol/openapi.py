@@ -19,6 +19,7 @@ _REQUESTS = {
     RequestType.EVALUATE_PATTERN: "EvaluatePatternRequest",
     RequestType.GENERATE_PATTERN: "GeneratePatternRequest",
     RequestType.INFERENCE: "InferenceRequest",
+    RequestType.SEARCH_PATTERNS: "SearchPatternsRequest",
 }
 # Refusals the miner documents (see mycel_subnet/miner/app.py): never a 5xx.
 REFUSALS = {

@@ -15,7 +15,7 @@ from pydantic import ConfigDict, Field, StringConstraints, WithJsonSchema, model
 
 from protocol import limits as L
 from protocol.pattern import LABEL_PATTERN, Label, LearnedPattern, PatternId
-from protocol.version import PROTOCOL_MAJOR, PROTOCOL_VERSION
+from protocol.version import MIN_PEER_VERSION, PROTOCOL_MAJOR, PROTOCOL_VERSION
 from protocol.wire import WireFloat, WireModel, wire_int
 
 
@@ -23,6 +23,7 @@ class RequestType(enum.StrEnum):
     EVALUATE_PATTERN = "evaluate_pattern"
     GENERATE_PATTERN = "generate_pattern"
     INFERENCE = "inference"
+    SEARCH_PATTERNS = "search_patterns"
 
 
 API_PREFIX = f"/v{PROTOCOL_MAJOR}/clay"
@@ -114,8 +115,25 @@ class InferenceRequest(WireModel):
     ] = []  # noqa: RUF012
 
 
+class SearchPatternsRequest(WireModel):
+    """Rank the registry's patterns for a query: the miner's own index of the NEAR registry.
+
+    `registry_upto` pins the snapshot: only patterns whose registry id is below it count, so a
+    validator grading against its own exact search and a miner synced a block later agree.
+    `embedding`, when given, is the caller's embedding of `query`, usable instead of the text.
+    """
+
+    request_type: Literal["search_patterns"] = "search_patterns"
+    _tag: ClassVar[str] = "request_type"
+    query: Annotated[str, StringConstraints(min_length=1, max_length=L.MAX_QUERY_LEN)]
+    embedding: Annotated[list[WireFloat], Field(max_length=L.MAX_EMBEDDING_DIM)] | None = None
+    domain: Label | None = None
+    k: wire_int(1, L.MAX_SEARCH_K) = 10
+    registry_upto: wire_int(0, L.MAX_U64) | None = None
+
+
 ClayRequest = Annotated[
-    EvaluatePatternRequest | GeneratePatternRequest | InferenceRequest,
+    EvaluatePatternRequest | GeneratePatternRequest | InferenceRequest | SearchPatternsRequest,
     Field(discriminator="request_type"),
 ]
 
@@ -165,8 +183,29 @@ class InferenceResult(WireModel):
     patterns_used: Annotated[list[PatternId], Field(max_length=L.MAX_OFFERED_PATTERNS)] = []  # noqa: RUF012
 
 
+class SearchPatternsResult(WireModel):
+    """Pattern ids (content hashes), best first, at most the request's k and without repeats.
+
+    `index_size` is how many registry patterns the miner's index holds (diagnostic only).
+    """
+
+    request_type: Literal["search_patterns"] = "search_patterns"
+    _tag: ClassVar[str] = "request_type"
+    pattern_ids: Annotated[
+        list[PatternId],
+        Field(max_length=L.MAX_SEARCH_K, json_schema_extra={"uniqueItems": True}),
+    ] = []  # noqa: RUF012
+    index_size: wire_int(0, L.MAX_U64) = 0
+
+    @model_validator(mode="after")
+    def _no_repeats(self) -> SearchPatternsResult:
+        if len(set(self.pattern_ids)) != len(self.pattern_ids):
+            raise ValueError("pattern_ids repeats an id")
+        return self
+
+
 ClayResult = Annotated[
-    EvaluatePatternResult | GeneratePatternResult | InferenceResult,
+    EvaluatePatternResult | GeneratePatternResult | InferenceResult | SearchPatternsResult,
     Field(discriminator="request_type"),
 ]
 
@@ -216,9 +255,25 @@ class ClaySynapseResponse(WireModel):
         return self
 
 
+def _parts(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
 def is_compatible(version: str) -> bool:
-    """Same major version: minor and patch changes are additive."""
+    """Same major version and not older than MIN_PEER_VERSION (minor changes are additive, but a
+    peer older than the minimum lacks a task every peer must answer)."""
     try:
-        return int(version.split(".")[0]) == PROTOCOL_MAJOR
+        parts = _parts(version)
     except ValueError:
         return False
+    return parts[0] == PROTOCOL_MAJOR and parts >= _parts(MIN_PEER_VERSION)
+
+
+def incompatibility(version: str) -> str | None:
+    """Why a peer speaking `version` is refused, in one line; None when it is compatible."""
+    if is_compatible(version):
+        return None
+    return (
+        f"peer speaks protocol {version[:20]!r}; this side speaks {PROTOCOL_VERSION} and needs "
+        f"{PROTOCOL_MAJOR}.x at least {MIN_PEER_VERSION}: upgrade the older side"
+    )

@@ -44,7 +44,9 @@ from protocol import (
     InferenceResult,
     ProtocolError,
     RequestType,
-    is_compatible,
+    SearchPatternsRequest,
+    SearchPatternsResult,
+    incompatibility,
     parse_model,
 )
 from protocol.synapse import HEALTH_ROUTE, METRICS_ROUTE, ROUTES
@@ -55,7 +57,14 @@ _RESULT_TYPES: dict[RequestType, type] = {
     RequestType.EVALUATE_PATTERN: EvaluatePatternResult,
     RequestType.GENERATE_PATTERN: GeneratePatternResult,
     RequestType.INFERENCE: InferenceResult,
+    RequestType.SEARCH_PATTERNS: SearchPatternsResult,
 }
+
+PatternSearcher = Callable[[SearchPatternsRequest], SearchPatternsResult]
+
+
+def _no_index(_: SearchPatternsRequest) -> SearchPatternsResult:
+    raise EngineError("this miner keeps no index of the pattern registry")
 
 
 class MetagraphSource(Protocol):
@@ -95,6 +104,7 @@ class MinerService:
         policy: CallerPolicy,
         limits: ServiceLimits,
         metrics: MinerMetrics,
+        searcher: PatternSearcher | None = None,
     ) -> None:
         # The hotkey keypair itself: signing through the Wallet object costs ~15x more per call.
         self.signer = wallet.hotkey
@@ -115,6 +125,7 @@ class MinerService:
             RequestType.EVALUATE_PATTERN: engine.evaluate_pattern,
             RequestType.GENERATE_PATTERN: engine.generate_pattern,
             RequestType.INFERENCE: engine.inference,
+            RequestType.SEARCH_PATTERNS: searcher or _no_index,
         }
 
     def _refuse(self, route: str, status: int, error: str, detail: str, **kw: Any) -> Response:
@@ -186,14 +197,9 @@ class MinerService:
                 "malformed_request",
                 f"request.request_type is {synapse.request_type.value} but the route is {route}",
             )
-        if not is_compatible(synapse.protocol_version):
-            return self._refuse(
-                route,
-                422,
-                "unsupported_protocol",
-                f"protocol_version {synapse.protocol_version}; this miner speaks "
-                f"{PROTOCOL_VERSION}",
-            )
+        refusal = incompatibility(synapse.protocol_version)
+        if refusal:
+            return self._refuse(route, 422, "unsupported_protocol", refusal)
 
         budget = min(synapse.deadline_s, self.limits.max_deadline_s)
         remaining = budget - (time.monotonic() - received) - self.limits.deadline_margin_s
@@ -285,6 +291,7 @@ def build_app(
     policy: CallerPolicy,
     limits: ServiceLimits | None = None,
     metrics: MinerMetrics | None = None,
+    searcher: PatternSearcher | None = None,
 ) -> FastAPI:
     """The miner's ASGI app. ``wallet`` signs responses; its hotkey is the btauth receiver."""
     service = MinerService(
@@ -294,6 +301,7 @@ def build_app(
         policy=policy,
         limits=limits or ServiceLimits(),
         metrics=metrics or MinerMetrics(),
+        searcher=searcher,
     )
 
     @contextlib.asynccontextmanager

@@ -34,7 +34,13 @@ from bittensor import http_auth
 
 from mycel_subnet.transport.bodies import BodyFragmented, BodyTooLarge, read_body
 from mycel_subnet.transport.response_signing import ResponseSignatureError, verify_response
-from protocol import ClaySynapse, ClaySynapseResponse, ProtocolError, parse_model
+from protocol import (
+    ClaySynapse,
+    ClaySynapseResponse,
+    ProtocolError,
+    incompatibility,
+    parse_model,
+)
 
 # Far above what an honest body needs (a 1 MiB body read in 64 KiB reads is ~16 pieces, in
 # 1.4 KB TCP segments ~730), far below what makes the per-piece parser cost matter (~30 ms).
@@ -139,6 +145,9 @@ def _judge(ex: _Exchange, status: int, headers: httpx.Headers, data: bytes) -> d
         response = parse_model(ClaySynapseResponse, data)
     except ProtocolError as error:
         return {"error": QueryErrorKind.MALFORMED, "detail": str(error)[:300], "body": data}
+    refusal = incompatibility(response.protocol_version)
+    if refusal:
+        return {"error": QueryErrorKind.MALFORMED, "detail": refusal}
     if response.request_id != ex.synapse.request_id:
         return {"error": QueryErrorKind.MALFORMED, "detail": "response is for another request_id"}
     if response.result is not None and response.result.request_type != ex.synapse.request_type:

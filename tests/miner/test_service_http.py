@@ -369,7 +369,7 @@ def test_engine_errors_become_error_answers_without_internals(keys, miner, clien
 def test_health_leaks_only_status_and_protocol_version(keys, miner, client):
     resp = client.get(miner.url + "/health")
     assert resp.status_code == 200
-    assert resp.json() == {"status": "ok", "protocol_version": "1.0.0"}
+    assert resp.json() == {"status": "ok", "protocol_version": "1.1.0"}
     assert miner.hotkey not in resp.text + str(resp.headers)
     assert client.get(miner.url + "/docs").status_code == 404
     assert client.get(miner.url + "/openapi.json").status_code == 404

@@ -46,6 +46,11 @@ GENERATE = {
 INFER = {
     "request": {"request_type": "inference", "query": "q", "context": "", "available_patterns": []}
 }
+SEARCH = {"request": {"request_type": "search_patterns", "query": "parse a csv", "k": 10}}
+SEARCH_RESULT = {
+    "request_id": "a" * 32,
+    "result": {"request_type": "search_patterns", "pattern_ids": ["ab" * 32], "index_size": 1},
+}
 EVAL_RESULT = {
     "request_id": "a" * 32,
     "result": {
@@ -210,6 +215,21 @@ CASES: list[tuple[str, type, dict, str, Any]] = [
         EVALUATE,
         "request.test_context.facts",
         {f"k{i}": "v" for i in range(L.MAX_CONTEXT_ITEMS + 1)},
+    ),
+    ("MAX_SEARCH_K", ClaySynapse, SEARCH, "request.k", L.MAX_SEARCH_K + 1),
+    (
+        "MAX_SEARCH_K",
+        ClaySynapseResponse,
+        SEARCH_RESULT,
+        "result.pattern_ids",
+        [f"{i:064x}" for i in range(L.MAX_SEARCH_K + 1)],
+    ),
+    (
+        "MAX_EMBEDDING_DIM",
+        ClaySynapse,
+        SEARCH,
+        "request.embedding",
+        [0.0] * (L.MAX_EMBEDDING_DIM + 1),
     ),
     ("MAX_U64", ClaySynapse, EVALUATE, P + "usage_count", L.MAX_U64 + 1),
     ("MAX_U128", ClaySynapse, EVALUATE, P + "price_per_use", str(L.MAX_U128 + 1)),

@@ -77,6 +77,8 @@ def test_scores_are_bounded(score: int) -> None:
 
 def test_version_compatibility_is_by_major() -> None:
     assert is_compatible("1.9.3")
+    assert is_compatible("1.1.0")
+    assert not is_compatible("1.0.9")
     assert not is_compatible("2.0.0")
     assert not is_compatible("garbage")
 
@@ -108,3 +110,12 @@ def test_importing_protocol_pulls_in_neither_torch_nor_bittensor() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.strip() == ""
+
+
+def test_an_older_peer_is_refused_in_one_line_naming_both_versions() -> None:
+    from protocol import PROTOCOL_VERSION, incompatibility
+
+    why = incompatibility("1.0.0")
+    assert why is not None and "\n" not in why
+    assert "'1.0.0'" in why and PROTOCOL_VERSION in why and "upgrade" in why
+    assert incompatibility(PROTOCOL_VERSION) is None
