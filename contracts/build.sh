@@ -41,7 +41,8 @@ cli_py="$patched/nearc/cli.py"
 sed -i -E 's/^( +)in_container = is_running_in_container\(\)$/\1in_container = False/' "$cli_py"
 grep -q "^ *in_container = False$" "$cli_py" \
   || { echo "could not turn off nearc's container venv set-up in $cli_py (nearc changed?)" >&2; exit 1; }
-for name in pattern_registry reputation; do
+# ONLY="name ..." rebuilds some contracts; the manifest is rewritten for all from what is built.
+for name in ${ONLY:-pattern_registry reputation fl_rounds}; do
   scratch="$work/$name"
   mkdir -p "$scratch"
   cp "$here/$name"/*.py "$here/$name/pyproject.toml" "$scratch/"

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-CONTRACTS = ("pattern_registry", "reputation")
+CONTRACTS = ("pattern_registry", "reputation", "fl_rounds")
 MANIFEST = HERE / "wasm.sha256"
 
 

@@ -217,6 +217,40 @@ class MinerSettings(_Section):
     health_timeout_s: float = Field(
         120.0, gt=0, description="how long the engine may take to answer its own health check"
     )
+    registry_sync_s: float = Field(
+        60.0,
+        ge=0.0,
+        description="seconds between syncs of the index of the NEAR pattern registry that "
+        "answers search_patterns (near.*, ipfs.*); 0: no index, search is refused",
+    )
+    registry_index: Path = Field(
+        Path("~/.mycel/registry_index.sqlite"),
+        description="the registry index file (SQLite); miners on one host may share it",
+    )
+    fl_data: Path | None = Field(
+        None,
+        description="private data shard for federated rounds (.txt: one text per line, .jsonl: "
+        '{"text": ...} per line); empty: this miner takes no part in federated learning',
+    )
+    fl_base_model: str = Field(
+        "toy-llama-v1", description="base model whose LoRA adapter federated rounds train"
+    )
+    fl_state_dir: Path | None = Field(
+        None,
+        description="privacy ledger and answered rounds; keep it, the epsilon spent composes "
+        "across restarts; empty: ~/.mycel/fl/<hotkey>",
+    )
+    fl_epsilon_budget: float = Field(
+        10.0, gt=0, description="epsilon this miner's data may spend over all federated rounds"
+    )
+    fl_behaviour: Literal["honest", "noise", "copy"] = Field(
+        "honest",
+        description="honest; noise or copy: deliberately dishonest federated miners for the "
+        "devnet and `mycel fl`",
+    )
+    fl_copy_from: Path | None = Field(
+        None, description="copy: the federated state dir of the miner whose updates are copied"
+    )
 
 
 class ValidatorSettings(_Section):
@@ -255,6 +289,145 @@ class ValidatorSettings(_Section):
     grading_budget_s: float = Field(
         3.0, gt=0.0, le=60.0, description="sandbox seconds one miner's answers may cost a step"
     )
+    search_task: bool = Field(
+        True,
+        description="send search_patterns challenges over the validator's own index of the "
+        "NEAR pattern registry (near.*, ipfs.*; kept in validator.state_dir)",
+    )
+    search_min_patterns: int = Field(
+        2000,
+        ge=20,
+        description="registry patterns the index must hold before a step has a search task",
+    )
+    verify_patterns: bool = Field(
+        True,
+        description="verify registered patterns each step (miners' evaluations weighted by "
+        "calibration, static safety, the sandbox) and attest them on the NEAR registry; "
+        "on whenever near.account_id is set",
+    )
+    verify_per_step: int = Field(
+        4, ge=0, le=64, description="registry patterns verified per step (new ones first)"
+    )
+    verify_miners: int = Field(
+        8, ge=1, le=64, description="best-calibrated miners asked about each verified pattern"
+    )
+    verify_min_calibration: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description="a miner's value on synthetic evaluate_pattern tasks below which its "
+        "organic evaluations are not counted",
+    )
+    verify_recheck_s: float = Field(
+        21_600.0, ge=0.0, description="seconds before an attested pattern is verified again"
+    )
+    verify_attest_interval_s: float = Field(
+        3_600.0,
+        ge=0.0,
+        description="seconds between two attestations of one pattern (at least the "
+        "registry's own interval); a changed safety verdict is attested at once",
+    )
+    fl_weight: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="share of a miner's score from its federated-learning contributions; "
+        "0: no federated rounds",
+    )
+    fl_every_steps: int = Field(5, ge=1, le=10_000, description="a federated round every N steps")
+    fl_heldout: Path | None = Field(
+        None,
+        description="the validator's own held-out texts that score federated updates (.txt or "
+        ".jsonl; never sent to miners); needed when fl_weight > 0",
+    )
+    fl_base_model: str = Field("toy-llama-v1", description="base model of the federated rounds")
+    fl_clients_per_round: int = Field(
+        8, ge=1, le=256, description="miners sampled for each federated round"
+    )
+    fl_noise_multiplier: float = Field(
+        1.0, gt=0.0, le=100.0, description="DP-SGD noise multiplier miners train with"
+    )
+    fl_epsilon_budget: float = Field(
+        10.0, gt=0.0, description="epsilon a miner's data may spend in this validator's rounds"
+    )
+    fl_timeout_s: float = Field(
+        60.0, ge=1.0, le=120.0, description="seconds a miner has to train and answer a round"
+    )
+
+
+class GatewaySettings(_Section):
+    """The validator's organic gateway (docs/gateway.md); `url` and `api_key` are the client
+    side, what `mycel pattern find` and the local API use to reach one."""
+
+    enabled: bool = Field(False, description="serve the organic gateway from the validator")
+    host: str = Field("127.0.0.1", description="address the gateway binds to")
+    port: Port = Field(8094, description="TCP port of the gateway")
+    keys_file: Path | None = Field(
+        None,
+        description="API keys and allowed hotkeys (hashes only); empty: "
+        "validator.state_dir/gateway_keys.sqlite",
+    )
+    allow_registered: bool = Field(
+        True, description="accept btauth/1 signed requests from any hotkey registered on the subnet"
+    )
+    rate_limit_per_caller: float = Field(
+        2.0, gt=0, description="requests per second per API key or hotkey"
+    )
+    burst_per_caller: float = Field(10.0, ge=1, description="requests a caller may send at once")
+    rate_limit_per_ip: float = Field(
+        20.0, gt=0, description="requests per second per address, before authentication"
+    )
+    max_body_bytes: int = Field(
+        262_144, ge=1024, le=1_048_576, description="largest request body accepted"
+    )
+    max_in_flight: int = Field(64, ge=1, le=4096, description="queries answered at once")
+    fanout: int = Field(3, ge=1, le=16, description="best-scoring miners asked per query")
+    miner_rate: float = Field(
+        2.0,
+        gt=0,
+        description="organic queries per second per miner; keep it well below the "
+        "miners' rate limit per hotkey, which the validator's challenges need too",
+    )
+    min_support: int = Field(
+        2, ge=1, le=16, description="miners that must return a search result for it to count"
+    )
+    bench_s: float = Field(
+        300.0,
+        ge=0,
+        description="seconds a miner whose organic answer failed the checks is not asked",
+    )
+    forwarded_allow_ips: list[str] = Field(
+        default_factory=list,
+        description="proxy addresses whose X-Forwarded-For is trusted; empty: trust none",
+    )
+    url: str | None = Field(
+        None, description="client side: a gateway URL for `mycel pattern find` and the local API"
+    )
+    api_key: SecretStr | None = Field(
+        None,
+        description="client side: the gateway API key; MYCEL_GATEWAY__API_KEY or the "
+        "config file only, never a flag",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        scheme, _, rest = value.partition("://")
+        if scheme not in ("http", "https") or not rest.strip("/"):
+            raise ValueError("must be an http(s):// URL, e.g. http://127.0.0.1:8094")
+        return value.rstrip("/")
+
+    @field_validator("host")
+    @classmethod
+    def _ip_host(cls, value: str) -> str:
+        if value == "localhost":
+            return "127.0.0.1"
+        try:
+            return str(ipaddress.ip_address(value.strip()))
+        except ValueError:
+            raise ValueError("must be an IP address, e.g. 127.0.0.1 or 0.0.0.0") from None
 
 
 class SandboxSettings(_Section):
@@ -291,6 +464,9 @@ class NearSettings(_Section):
     )
     reputation_contract: str = Field(
         "reputation.mycel.test", description="account of the reputation contract"
+    )
+    fl_rounds_contract: str = Field(
+        "fl.mycel.test", description="account of the federated-rounds record contract"
     )
     private_key: SecretStr | None = Field(
         None,
@@ -347,6 +523,7 @@ class MycelSettings(BaseSettings):
     model: ModelSettings = ModelSettings()
     miner: MinerSettings = MinerSettings()
     validator: ValidatorSettings = ValidatorSettings()
+    gateway: GatewaySettings = GatewaySettings()
     sandbox: SandboxSettings = SandboxSettings()
     near: NearSettings = NearSettings()
     ipfs: IpfsSettings = IpfsSettings()
@@ -358,6 +535,11 @@ class MycelSettings(BaseSettings):
             raise ValueError(
                 f"miner.metrics_port {self.miner.metrics_port} is also axon.port; "
                 "give the metrics endpoint its own port"
+            )
+        if self.gateway.enabled and self.validator.metrics_port == self.gateway.port:
+            raise ValueError(
+                f"validator.metrics_port {self.gateway.port} is also gateway.port; "
+                "give the gateway its own port"
             )
         return self
 

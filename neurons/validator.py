@@ -2,7 +2,8 @@
 
 Flags are generated from the settings (`--validator.sample_size`, `--wallet.name`, ...); see
 docs/validator.md. Exit codes: 0 stopped cleanly, 2 bad configuration or wallet, 3 hotkey not
-registered, 4 chain or metrics port unavailable, 5 another validator runs with this hotkey.
+registered, 4 chain, metrics or gateway port unavailable, 5 another validator runs with this
+hotkey.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from mycel_subnet.cli.neuron_main import neuron_parser, run_neuron
 from mycel_subnet.config import MycelSettings
 
 SECTIONS = [
-    "netuid", "subtensor", "wallet", "logging", "validator", "sandbox", "wandb", "near", "ipfs"
+    "netuid", "subtensor", "wallet", "logging", "validator", "sandbox", "wandb", "near", "ipfs",
+    "gateway",
 ]  # fmt: skip
 
 

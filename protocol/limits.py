@@ -39,6 +39,7 @@ MAX_OFFERED_PATTERNS = 16
 MAX_CONTEXT_ITEMS = 32
 MAX_SEARCH_K = 100  # ranked ids one search_patterns answer may hold
 MAX_EMBEDDING_DIM = 1_024  # a query embedding sent instead of (or with) its text
+MAX_FL_HISTORY = 64  # (noise, sample rate, steps) entries in one accountant report
 
 # Numbers.
 MAX_U64 = 2**64 - 1
@@ -46,6 +47,10 @@ MAX_U128 = 2**128 - 1  # NEAR balances are u128 yoctoNEAR
 MAX_RATING = 5.0
 MIN_DEADLINE_S = 0.1
 MAX_DEADLINE_S = 120.0
+MAX_FL_STEPS = 100_000  # local DP-SGD steps in one federated round
+MAX_FL_BATCH = 65_536  # expected Poisson batch of one DP-SGD step
 
 # A whole request or response body, enforced by the transport before parsing.
 MAX_BODY_BYTES = 1_048_576
+# A federated update travels by CID, not in a body; this caps the object a round may name.
+MAX_FL_UPDATE_BYTES = 512 * 1_048_576

@@ -20,6 +20,7 @@ _REQUESTS = {
     RequestType.GENERATE_PATTERN: "GeneratePatternRequest",
     RequestType.INFERENCE: "InferenceRequest",
     RequestType.SEARCH_PATTERNS: "SearchPatternsRequest",
+    RequestType.FEDERATED_ROUND: "FederatedRoundRequest",
 }
 # Refusals the miner documents (see mycel_subnet/miner/app.py): never a 5xx.
 REFUSALS = {

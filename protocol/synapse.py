@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import ConfigDict, Field, StringConstraints, WithJsonSchema, model_validator
 
 from protocol import limits as L
-from protocol.pattern import LABEL_PATTERN, Label, LearnedPattern, PatternId
+from protocol.pattern import LABEL_PATTERN, Cid, Label, LearnedPattern, PatternId, Sha256Hex
 from protocol.version import MIN_PEER_VERSION, PROTOCOL_MAJOR, PROTOCOL_VERSION
 from protocol.wire import WireFloat, WireModel, wire_int
 
@@ -24,6 +24,7 @@ class RequestType(enum.StrEnum):
     GENERATE_PATTERN = "generate_pattern"
     INFERENCE = "inference"
     SEARCH_PATTERNS = "search_patterns"
+    FEDERATED_ROUND = "federated_round"
 
 
 API_PREFIX = f"/v{PROTOCOL_MAJOR}/clay"
@@ -132,8 +133,47 @@ class SearchPatternsRequest(WireModel):
     registry_upto: wire_int(0, L.MAX_U64) | None = None
 
 
+class FederatedDp(WireModel):
+    """The DP-SGD settings of a round: per-example clip norm, noise multiplier (> 0: a round
+    without noise has no privacy guarantee), expected Poisson batch, local steps, SGD learning
+    rate, the delta of (epsilon, delta)-DP and the epsilon budget a miner's data may spend."""
+
+    clip_norm: Annotated[WireFloat, Field(gt=0.0, le=1e6)]
+    noise_multiplier: Annotated[WireFloat, Field(gt=0.0, le=1e3)]
+    batch_size: wire_int(1, L.MAX_FL_BATCH)
+    local_steps: wire_int(1, L.MAX_FL_STEPS)
+    lr: Annotated[WireFloat, Field(gt=0.0, le=1e3)]
+    delta: Annotated[WireFloat, Field(gt=0.0, lt=1.0)]
+    epsilon_budget: Annotated[WireFloat, Field(gt=0.0, le=1e6)]
+
+
+class FederatedRoundRequest(WireModel):
+    """Train the round's global LoRA adapter on the miner's private data with DP-SGD.
+
+    The global adapter is fetched by `global_cid` and must hash to `global_hash` (sha256 of its
+    canonical bytes, `global_size` long); `base_hash` pins the frozen base weights. The update
+    goes to the content store; the answer names it and is bound to this round and validator
+    by the miner's own signature (see mycel_subnet/federated/claims.py).
+    """
+
+    request_type: Literal["federated_round"] = "federated_round"
+    _tag: ClassVar[str] = "request_type"
+    round: wire_int(1, L.MAX_U64)
+    base_model: Annotated[str, StringConstraints(min_length=1, max_length=L.MAX_MODEL_NAME_LEN)]
+    base_hash: Sha256Hex
+    global_cid: Cid
+    global_hash: Sha256Hex
+    global_size: wire_int(1, L.MAX_FL_UPDATE_BYTES)
+    max_update_bytes: wire_int(1, L.MAX_FL_UPDATE_BYTES)
+    dp: FederatedDp
+
+
 ClayRequest = Annotated[
-    EvaluatePatternRequest | GeneratePatternRequest | InferenceRequest | SearchPatternsRequest,
+    EvaluatePatternRequest
+    | GeneratePatternRequest
+    | InferenceRequest
+    | SearchPatternsRequest
+    | FederatedRoundRequest,
     Field(discriminator="request_type"),
 ]
 
@@ -204,8 +244,49 @@ class SearchPatternsResult(WireModel):
         return self
 
 
+class FederatedSpend(WireModel):
+    """One entry of an RDP accountant's history: `steps` steps at this noise and sample rate."""
+
+    noise_multiplier: Annotated[WireFloat, Field(gt=0.0, le=1e3)]
+    sample_rate: Annotated[WireFloat, Field(gt=0.0, le=1.0)]
+    steps: wire_int(1, L.MAX_U64)
+
+
+class FederatedAccountant(WireModel):
+    """The miner's privacy report: the RDP epsilon its data has spent over every round so far
+    (at `delta`), this round's noise, sample rate (the one DP-SGD really used) and steps, and
+    the whole history, so a validator can recompute the epsilon."""
+
+    epsilon: Annotated[WireFloat, Field(ge=0.0)]
+    delta: Annotated[WireFloat, Field(gt=0.0, lt=1.0)]
+    noise_multiplier: Annotated[WireFloat, Field(gt=0.0, le=1e3)]
+    sample_rate: Annotated[WireFloat, Field(gt=0.0, le=1.0)]
+    steps: wire_int(1, L.MAX_FL_STEPS)
+    history: Annotated[list[FederatedSpend], Field(min_length=1, max_length=L.MAX_FL_HISTORY)]
+
+
+class FederatedRoundResult(WireModel):
+    """Where the miner's DP update lies (CID), its sha256 and size, the miner's sr25519
+    signature (128 hex) over the update claim, and its accountant's report."""
+
+    request_type: Literal["federated_round"] = "federated_round"
+    _tag: ClassVar[str] = "request_type"
+    round: wire_int(1, L.MAX_U64)
+    update_cid: Cid
+    update_sha256: Sha256Hex
+    update_size: wire_int(1, L.MAX_FL_UPDATE_BYTES)
+    signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{128}$")]
+    num_examples: wire_int(1, L.MAX_U64)
+    train_loss: Annotated[WireFloat, Field(ge=0.0)]
+    accountant: FederatedAccountant
+
+
 ClayResult = Annotated[
-    EvaluatePatternResult | GeneratePatternResult | InferenceResult | SearchPatternsResult,
+    EvaluatePatternResult
+    | GeneratePatternResult
+    | InferenceResult
+    | SearchPatternsResult
+    | FederatedRoundResult,
     Field(discriminator="request_type"),
 ]
 

@@ -37,6 +37,9 @@ class NearEnv:
         value = near.storage_read(key)
         return None if value is None else value.decode("utf-8")
 
+    def read_bytes(self, key):
+        return near.storage_read(key)
+
     def write(self, key, value):
         near.storage_write(key, value)
 
@@ -50,6 +53,19 @@ class NearEnv:
     def call(self, receiver, method, args_json, deposit, gas):
         # A real cross-contract receipt: runs after this call, with predecessor = this contract.
         near.promise_create(receiver, method, args_json, deposit, gas)
+
+    def transfer_then(self, receiver, amount, method, args_json, gas):
+        # The transfer, then a callback on this contract that sees whether it went through.
+        promise = near.promise_batch_create(receiver)
+        near.promise_batch_action_transfer(promise, amount)
+        near.promise_then(promise, near.current_account_id(), method, args_json, 0, gas)
+
+    def promise_count(self):
+        return near.promise_results_count()
+
+    def promise_ok(self, index):
+        status, _data = near.promise_result(index)
+        return status == 1
 
     def log(self, message):
         near.log_utf8(message)
@@ -68,10 +84,12 @@ def _run(method):
         raw = near.input()
         args = json.loads(raw.decode("utf-8")) if raw else {}
         result = registry_logic.dispatch(ENV, method, args)
+        # A Raw result is JSON text already (stored records returned as they are).
+        text = result.raw_json if hasattr(result, "raw_json") else json.dumps(result)
     except Exception as exc:
         near.panic_utf8("Unexpected error: " + type(exc).__name__ + ": " + str(exc))
         return
-    near.value_return(json.dumps(result))
+    near.value_return(text)
 
 
 @near.export
@@ -122,3 +140,53 @@ def find_patterns():
 @near.export
 def withdraw_fees():
     _run("withdraw_fees")
+
+
+@near.export
+def set_policy():
+    _run("set_policy")
+
+
+@near.export
+def add_attester():
+    _run("add_attester")
+
+
+@near.export
+def remove_attester():
+    _run("remove_attester")
+
+
+@near.export
+def remove_pattern():
+    _run("remove_pattern")
+
+
+@near.export
+def get_creator():
+    _run("get_creator")
+
+
+@near.export
+def attest_pattern():
+    _run("attest_pattern")
+
+
+@near.export
+def get_attestations():
+    _run("get_attestations")
+
+
+@near.export
+def on_transfer_done():
+    _run("on_transfer_done")
+
+
+@near.export
+def get_payout():
+    _run("get_payout")
+
+
+@near.export
+def withdraw_payout():
+    _run("withdraw_payout")

@@ -51,6 +51,19 @@ class NearEnv:
         # A real cross-contract receipt: runs after this call, with predecessor = this contract.
         near.promise_create(receiver, method, args_json, deposit, gas)
 
+    def transfer_then(self, receiver, amount, method, args_json, gas):
+        # The transfer, then a callback on this contract that sees whether it went through.
+        promise = near.promise_batch_create(receiver)
+        near.promise_batch_action_transfer(promise, amount)
+        near.promise_then(promise, near.current_account_id(), method, args_json, 0, gas)
+
+    def promise_count(self):
+        return near.promise_results_count()
+
+    def promise_ok(self, index):
+        status, _data = near.promise_result(index)
+        return status == 1
+
     def log(self, message):
         near.log_utf8(message)
 
@@ -68,10 +81,12 @@ def _run(method):
         raw = near.input()
         args = json.loads(raw.decode("utf-8")) if raw else {}
         result = reputation_logic.dispatch(ENV, method, args)
+        # A Raw result is JSON text already (stored records returned as they are).
+        text = result.raw_json if hasattr(result, "raw_json") else json.dumps(result)
     except Exception as exc:
         near.panic_utf8("Unexpected error: " + type(exc).__name__ + ": " + str(exc))
         return
-    near.value_return(json.dumps(result))
+    near.value_return(text)
 
 
 @near.export
@@ -107,3 +122,28 @@ def remove_validator():
 @near.export
 def record_validator_rewards():
     _run("record_validator_rewards")
+
+
+@near.export
+def bind_hotkey():
+    _run("bind_hotkey")
+
+
+@near.export
+def confirm_binding():
+    _run("confirm_binding")
+
+
+@near.export
+def reject_binding():
+    _run("reject_binding")
+
+
+@near.export
+def unbind_hotkey():
+    _run("unbind_hotkey")
+
+
+@near.export
+def get_binding():
+    _run("get_binding")

@@ -33,6 +33,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_settings_flags(parser, ["near", "ipfs"])
+    parser.add_argument(
+        "--gateway.url", dest="gateway.url", default=None, metavar="URL",
+        help="a validator's organic gateway, searched too by find (key: MYCEL_GATEWAY__API_KEY)",
+    )  # fmt: skip
 
 
 def _json_arg(text: str) -> Any:
@@ -69,7 +73,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--domain", default=None, help="search this domain only (default: all)")
     p.add_argument("--max-price", type=int, default=None, help="yoctoNEAR per use")
     p.add_argument(
-        "--min-reputation", type=float, default=0.0, help="0-1: hide less reputable patterns"
+        "--min-reputation",
+        type=float,
+        default=None,
+        help="0-1: hide less reputable patterns (default 0.2, below a new creator's 0.25)",
     )
     p.add_argument("-k", type=int, default=10, help="how many (1-100)")
     _common(p)
@@ -122,6 +129,19 @@ def instance_config(args: argparse.Namespace):
     )
 
 
+def gateway_client(args: argparse.Namespace):
+    """The GatewayClient the settings describe (--gateway.url + MYCEL_GATEWAY__API_KEY), or
+    None; a URL without a key is bad input."""
+    from mycel_subnet.collective.errors import BadInput
+    from mycel_subnet.gateway.client import client_from_settings
+
+    settings = load_settings(settings_flags_from(args), args.config)
+    try:
+        return client_from_settings(settings.gateway)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+
+
 def _progress(line: str) -> None:
     print(f"... {line}", file=sys.stderr, flush=True)
 
@@ -152,6 +172,7 @@ async def _call(args: argparse.Namespace) -> Any:
             return await find(
                 instance, args.query, domain=args.domain, max_price=args.max_price,
                 min_reputation=args.min_reputation, k=args.k, progress=_progress,
+                gateway=gateway_client(args),
             )  # fmt: skip
         if op == "show":
             return await show(instance, args.id, progress=_progress)
@@ -173,7 +194,8 @@ def run(args: argparse.Namespace) -> int:
 
             check_bind(args.host, args.allow_remote)
             _progress(f"serving the collective API on http://{args.host}:{args.port}")
-            serve(instance_config(args), args.host, args.port, allow_remote=args.allow_remote)
+            serve(instance_config(args), args.host, args.port, allow_remote=args.allow_remote,
+                  gateway=gateway_client(args))  # fmt: skip
             return ExitCode.OK
         result = asyncio.run(_call(args))
     except CollectiveError as exc:

@@ -60,6 +60,8 @@ INSTEAD: dict[str, str] = {
     "MYCEL_MODEL__ANTHROPIC_API_KEY or put it in the --config file",
     "--near.private_key": "secrets are never flags (shell history, process lists); set "
     "MYCEL_NEAR__PRIVATE_KEY or put it in the --config file",
+    "--gateway.api_key": "secrets are never flags (shell history, process lists); set "
+    "MYCEL_GATEWAY__API_KEY or put it in the --config file",
 }
 
 

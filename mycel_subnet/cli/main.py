@@ -22,6 +22,9 @@ log = logging.getLogger("mycel")
 COMMANDS: dict[str, str] = {
     "config": "mycel_subnet.cli.cmd_config",
     "devnet": "mycel_subnet.cli.cmd_devnet",
+    "fl": "mycel_subnet.cli.cmd_fl",
+    "gateway": "mycel_subnet.cli.cmd_gateway",
+    "near": "mycel_subnet.cli.cmd_near",
     "pattern": "mycel_subnet.cli.cmd_pattern",
     "schema": "mycel_subnet.cli.cmd_schema",
     "scores": "mycel_subnet.cli.cmd_scores",

@@ -27,6 +27,7 @@ from mycel_subnet.collective.models import (
     ShowOut,
     UseOut,
 )
+from mycel_subnet.near.client import DEFAULT_MIN_REPUTATION
 
 DEFAULT_PORT = 8765
 
@@ -49,7 +50,7 @@ class FindIn(_In):
     query: str
     domain: str | None = None
     max_price: int | None = Field(None, ge=0)
-    min_reputation: float = Field(0.0, ge=0, le=1)
+    min_reputation: float = Field(DEFAULT_MIN_REPUTATION, ge=0, le=1)
     k: int = Field(10, ge=1, le=100)
 
 
@@ -62,8 +63,9 @@ class RateIn(_In):
     rating: int = Field(5, ge=1, le=5)
 
 
-def create_app(config: InstanceConfig) -> FastAPI:
-    """The API over one Instance, opened at startup and closed at shutdown."""
+def create_app(config: InstanceConfig, gateway: Any = None) -> FastAPI:
+    """The API over one Instance, opened at startup and closed at shutdown; `gateway` (a
+    GatewayClient) makes /patterns/find ask a validator's organic gateway too."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -114,6 +116,7 @@ def create_app(config: InstanceConfig) -> FastAPI:
             max_price=body.max_price,
             min_reputation=body.min_reputation,
             k=body.k,
+            gateway=gateway,
         )
 
     @app.get("/patterns/{pattern_id}", response_model=ShowOut)
@@ -149,9 +152,9 @@ def check_bind(host: str, allow_remote: bool) -> None:
 
 
 def serve(config: InstanceConfig, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
-          *, allow_remote: bool = False) -> None:  # fmt: skip
+          *, allow_remote: bool = False, gateway: Any = None) -> None:  # fmt: skip
     """Run the API with uvicorn until interrupted."""
     import uvicorn
 
     check_bind(host, allow_remote)
-    uvicorn.run(create_app(config), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(config, gateway), host=host, port=port, log_level="warning")

@@ -50,8 +50,7 @@ async def earnings(instance: Instance) -> EarningsOut:
     """Uses, gross, protocol fee, net and reputation, per published pattern and in total."""
     registry = instance.registry()
     try:
-        config = await registry._view(registry.registry, "get_config", {})
-        fee_bps = int(config["fee_bps"])
+        fee_bps = (await registry.get_config()).fee_bps
         rows = []
         for pattern_id, near_id, _cid, _price in instance.published():
             entry = await registry.get_pattern(near_id)

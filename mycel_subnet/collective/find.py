@@ -1,18 +1,30 @@
-"""find and show: discovery over the local store and the NEAR registry, every ranking term shown.
+"""find and show: discovery over the local store, the NEAR registry and (when configured) a
+validator's organic gateway, every ranking term shown.
 
 Discovery is the patterns package's public PatternDiscovery (the registry's patterns fetched by
 CID and hash-checked). The registry is searched by domain. Without `--domain`: the local store
 over all domains (the registry in the domain of the best local matches), and each domain
 `extract` infers by default (privacy.pipeline.DOMAINS and "general"), merged.
+
+With a gateway (`--gateway.url` and MYCEL_GATEWAY__API_KEY), the subnet's miners search the
+registry too. Their ids are not taken on trust: each is looked up on this instance's own registry
+and fetched by CID with its hash checked, then cached, so discovery ranks it with the rest. A
+result's `source` ends in "+gateway" when the gateway returned it, or is "gateway" when this
+find first learned of it through the gateway. A gateway that fails is a warning, never a failed
+find.
 """
 
 from __future__ import annotations
 
-from mycel_subnet.collective.errors import BadInput
+import asyncio
+from typing import Any
+
+from mycel_subnet.collective.errors import BadInput, CollectiveError
 from mycel_subnet.collective.instance import Instance
 from mycel_subnet.collective.models import FindOut, FoundPattern, ScoreTerms, ShowOut
 from mycel_subnet.collective.progress import Progress, quiet
-from mycel_subnet.collective.resolve import fetch_verified, resolve
+from mycel_subnet.collective.resolve import fetch_verified, registry_entry, resolve
+from mycel_subnet.near.client import DEFAULT_MIN_REPUTATION
 from mycel_subnet.privacy.pipeline import DOMAINS, classify_domain
 
 MAX_K = 100
@@ -63,18 +75,61 @@ async def _every_domain(found, query: str, max_price: int | None, k: int):
     return first
 
 
+async def _through_gateway(
+    instance: Instance, gateway: Any, query: str, domain: str | None, k: int
+) -> tuple[set[str], set[str], list[str]]:
+    """(ids the gateway returned and this instance verified, those of them first cached now,
+    warnings): each id checked on the instance's own registry and by hash before it is cached."""
+    from mycel_subnet.gateway.client import GatewayError
+
+    try:
+        answer = await gateway.search(query, domain=domain, k=k)
+    except GatewayError as exc:
+        return set(), set(), [f"gateway not used: {exc}"]
+    store = instance.pattern_store()
+    verified, fresh, warnings = set(), set(), []
+    for item in answer.patterns:
+        pid = item.pattern_id
+        try:
+            entry = await registry_entry(instance, pid)
+            if entry is None:
+                warnings.append(f"gateway result {pid[:12]} is not on this registry; ignored")
+                continue
+            if pid not in store:
+                pattern = await fetch_verified(instance, entry)
+                await asyncio.to_thread(store.put, pattern)
+                fresh.add(pid)
+            if store.near_id(pid) != entry.id:
+                await asyncio.to_thread(store.set_near_id, pid, entry.id)
+        except CollectiveError as exc:
+            warnings.append(f"gateway result {pid[:12]} skipped: {exc}")
+            continue
+        verified.add(pid)
+    return verified, fresh, warnings
+
+
 async def find(
     instance: Instance,
     query: str,
     *,
     domain: str | None = None,
     max_price: int | None = None,
-    min_reputation: float = 0.0,
+    min_reputation: float | None = None,
     k: int = 10,
     progress: Progress = quiet,
+    gateway: Any = None,
 ) -> FindOut:
-    """The k best patterns for `query`, with each ranking term."""
+    """The k best patterns for `query`, with each ranking term; `gateway` (a GatewayClient)
+    adds the subnet's search as a source. `min_reputation` defaults to DEFAULT_MIN_REPUTATION
+    (0.2): a new pattern starts at its creator's standing, 0.25 for a creator without history,
+    so new patterns are found and patterns rated down below it are not."""
+    if min_reputation is None:
+        min_reputation = DEFAULT_MIN_REPUTATION
     _check(query, k, max_price, min_reputation)
+    via, fresh, gateway_warnings = set(), set(), []
+    if gateway is not None:
+        progress("asking the subnet's gateway")
+        via, fresh, gateway_warnings = await _through_gateway(instance, gateway, query, domain, k)
     progress("loading the embedding model and searching")
     found = discovery(instance, min_reputation)
     try:
@@ -88,7 +143,7 @@ async def find(
         FoundPattern(
             pattern_id=r.pattern_id,
             near_id=r.near_id,
-            source=r.source,
+            source=_source(r.source, r.pattern_id, via, fresh),
             price=r.price,
             domain=r.pattern.domain,
             kind=r.pattern.solution.kind,
@@ -106,7 +161,17 @@ async def find(
         for r in result.patterns
         if r.score.reputation >= min_reputation
     ]
-    return FindOut(query=query, domain=domain, patterns=patterns, warnings=result.warnings)
+    warnings = [*result.warnings, *gateway_warnings]
+    return FindOut(query=query, domain=domain, patterns=patterns, warnings=warnings)
+
+
+def _source(source: str, pattern_id: str, via: set[str], fresh: set[str]) -> str:
+    """Where a result came from: discovery's own source, plus the gateway when it returned it.
+    A pattern this call first learned of through the gateway is "gateway", not "local" (it was
+    cached a moment ago, and its domain then led discovery to its registry listing too)."""
+    if pattern_id not in via:
+        return source
+    return "gateway" if pattern_id in fresh else f"{source}+gateway"
 
 
 async def show(instance: Instance, pattern_id: str, *, progress: Progress = quiet) -> ShowOut:

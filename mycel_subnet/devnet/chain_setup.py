@@ -120,6 +120,28 @@ def create_devnet_chain(plan: DevnetPlan) -> DevnetChain:
     return chain
 
 
+DEVNET_NEAR_OWNER = "owner.devnet.test"
+DEVNET_VALIDATOR_NEAR = "validator.devnet.test"
+
+
+def prepare_near(
+    ledger_path: Path,
+    validator_account: str = DEVNET_VALIDATOR_NEAR,
+    owner: str = DEVNET_NEAR_OWNER,
+) -> str:
+    """The devnet's local NEAR ledger: both contracts deployed (owned by `owner`), and the
+    validator's NEAR account funded, allowed to mirror rewards and confirm hotkey bindings
+    (reputation) and to attest patterns (registry). Idempotent; returns the validator's account."""
+    from mycel_subnet.near.ledger import DEFAULT_REGISTRY, DEFAULT_REPUTATION, ONE_NEAR, LocalLedger
+
+    with LocalLedger(ledger_path) as ledger:
+        ledger.ensure_mycel_contracts(owner)
+        ledger.create_account(validator_account, 100 * ONE_NEAR)
+        ledger.call(owner, DEFAULT_REPUTATION, "add_validator", {"account": validator_account})
+        ledger.call(owner, DEFAULT_REGISTRY, "add_attester", {"account": validator_account})
+    return validator_account
+
+
 def wallets_dir_for(plan: DevnetPlan) -> Path:
     """Wallets live beside their chain, so a rerun with ``--chain FILE`` finds the same keys
     (and so the same uids) instead of registering new ones next to the old."""

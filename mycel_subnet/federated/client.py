@@ -5,6 +5,8 @@ the adapter delta against the round's global adapter, the epsilon its data has s
 
 from __future__ import annotations
 
+import math
+import secrets
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,7 +32,9 @@ class ClientConfig:
     """DP-SGD settings. Give ``noise_multiplier`` directly, or ``target_epsilon`` and the noise
     is chosen so that ``planned_rounds`` rounds of ``local_steps`` steps spend at most that.
     ``epsilon_budget`` (defaults to target_epsilon) makes the client refuse a round that would
-    exceed it. ``batch_size`` is the EXPECTED Poisson batch: sample rate = batch_size / n."""
+    exceed it. ``batch_size`` is the expected Poisson batch; the sample rate is the one Opacus
+    really uses, 1 / ceil(n / batch_size) (see ``opacus_sample_rate``). ``seed`` None draws a
+    fresh secret seed every round: a known seed would let anyone replay the noise."""
 
     local_steps: int = 10
     batch_size: int = 8
@@ -42,7 +46,7 @@ class ClientConfig:
     delta: float = 1e-5
     epsilon_budget: float | None = None
     seq_len: int = 32
-    seed: int = 0
+    seed: int | None = 0
     use_presidio: bool = True
 
     def __post_init__(self) -> None:
@@ -56,6 +60,15 @@ class ClientConfig:
             raise ValueError("give exactly one of noise_multiplier or target_epsilon")
         if self.noise_multiplier is not None and self.noise_multiplier < 0:
             raise ValueError(f"noise_multiplier must be >= 0, got {self.noise_multiplier}")
+
+
+def opacus_sample_rate(examples: int, batch_size: int) -> float:
+    """The Poisson rate Opacus samples with: PrivacyEngine.make_private takes
+    1 / len(DataLoader(data, batch_size)) = 1 / ceil(n / batch_size), not batch_size / n
+    (20 examples at batch 8 are sampled at 1/3, not 0.4)."""
+    if examples < 1 or batch_size < 1:
+        raise ValueError(f"need examples >= 1 and batch_size >= 1, got {examples}, {batch_size}")
+    return 1.0 / math.ceil(examples / batch_size)
 
 
 class FederatedClient:
@@ -74,12 +87,25 @@ class FederatedClient:
     ) -> None:
         self.client_id = client_id
         self.model = model
-        self.config = config
         self.data: PreparedData = prepare(
             texts, tokenizer, config.seq_len, use_presidio=config.use_presidio
         )
+        self.ledger = RdpLedger(delta=config.delta)
+        self.rounds_done = 0
+        self.reconfigure(config)
+
+    def reconfigure(self, config: ClientConfig) -> None:
+        """Take new DP settings (a new round's) while keeping the data and the ledger: every
+        round's spend composes in the same ledger, whatever settings it ran with."""
+        if config.seq_len != self.data.dataset.tensors[0].shape[1]:
+            raise ValueError(f"seq_len {config.seq_len} differs from the prepared data's")
+        if self.ledger.history and config.delta != self.ledger.delta:
+            raise ValueError(
+                f"delta {config.delta:g} differs from the ledger's {self.ledger.delta:g}"
+            )
+        self.config = config
         n = len(self.data.dataset)
-        self.sample_rate = min(1.0, config.batch_size / n)
+        self.sample_rate = opacus_sample_rate(n, config.batch_size)
         if config.noise_multiplier is not None:
             self.noise_multiplier = float(config.noise_multiplier)
         else:
@@ -90,8 +116,10 @@ class FederatedClient:
         budget = (
             config.epsilon_budget if config.epsilon_budget is not None else config.target_epsilon
         )
-        self.ledger = RdpLedger(delta=config.delta, epsilon_budget=budget)
-        self.rounds_done = 0
+        if budget is not None and not budget > 0:
+            raise ValueError(f"epsilon_budget must be > 0, got {budget!r}")
+        self.ledger.delta = config.delta
+        self.ledger.epsilon_budget = budget
 
     @property
     def epsilon(self) -> float:
@@ -105,6 +133,11 @@ class FederatedClient:
         self.ledger.check(self.noise_multiplier, self.sample_rate, cfg.local_steps, what)
         load_adapter_state(self.model, global_state)
         losses, sizes, history = self._dp_sgd()
+        used = {rate for _, rate, _ in history}
+        if used != {self.sample_rate}:
+            raise RuntimeError(
+                f"Opacus sampled at {sorted(used)} but the client accounted {self.sample_rate}"
+            )
         for noise, rate, steps in history:
             self.ledger.record(noise, rate, steps)
         self.rounds_done += 1
@@ -128,7 +161,7 @@ class FederatedClient:
         from opacus import PrivacyEngine
 
         cfg = self.config
-        seed = cfg.seed * 1_000_003 + self.rounds_done
+        seed = secrets.randbits(62) if cfg.seed is None else cfg.seed * 1_000_003 + self.rounds_done
         torch.manual_seed(seed)  # Poisson sampling draws from torch's global generator
         params = [p for p in self.model.parameters() if p.requires_grad]
         optimizer = torch.optim.SGD(params, lr=cfg.lr)

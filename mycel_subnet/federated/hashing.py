@@ -10,12 +10,15 @@ import struct
 import torch
 
 DOMAIN = b"mycel-fl-update-v1\x00"
+GLOBAL_DOMAIN = b"mycel-fl-global-v1\x00"  # a round's global adapter: never mistaken for an update
+BASE_DOMAIN = b"mycel-fl-base-v1\x00"  # the frozen base weights a round pins by hash
 
 
-def canonical_bytes(update: dict[str, torch.Tensor]) -> bytes:
+def canonical_bytes(update: dict[str, torch.Tensor], domain: bytes = DOMAIN) -> bytes:
     """Keys sorted; per tensor: key length + UTF-8 key, rank + dims (uint64 LE), then the values
-    as little-endian float32 in row-major order. Lengths make the framing unambiguous."""
-    out = bytearray(DOMAIN)
+    as little-endian float32 in row-major order. Lengths make the framing unambiguous. These
+    are also the bytes an update or a global adapter travels as (mycel_subnet.federated.wire)."""
+    out = bytearray(domain)
     out += struct.pack("<Q", len(update))
     for key in sorted(update):
         tensor = update[key]
@@ -29,6 +32,6 @@ def canonical_bytes(update: dict[str, torch.Tensor]) -> bytes:
     return bytes(out)
 
 
-def contribution_hash(update: dict[str, torch.Tensor]) -> str:
-    """Hex sha256 of the canonical serialisation of ``update``."""
-    return hashlib.sha256(canonical_bytes(update)).hexdigest()
+def contribution_hash(update: dict[str, torch.Tensor], domain: bytes = DOMAIN) -> str:
+    """Hex sha256 of the canonical serialisation of ``update`` (the sha256 of its wire bytes)."""
+    return hashlib.sha256(canonical_bytes(update, domain)).hexdigest()

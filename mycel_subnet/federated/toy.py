@@ -14,6 +14,7 @@ _WORDS = (
     "over all new old list show run build deploy server data user project today tomorrow"
 )
 TOY_WORDS = tuple(_WORDS.split())
+TOY_PATTERN = list(TOY_WORDS[10:18])  # the learnable next-word cycle of the toy corpora
 SPECIAL = ("<pad>", "<unk>", "<eos>")
 PLACEHOLDERS = (
     "<EMAIL>",

@@ -40,6 +40,8 @@ from protocol import (
     ClaySynapse,
     ClaySynapseResponse,
     EvaluatePatternResult,
+    FederatedRoundRequest,
+    FederatedRoundResult,
     GeneratePatternResult,
     InferenceResult,
     ProtocolError,
@@ -58,13 +60,23 @@ _RESULT_TYPES: dict[RequestType, type] = {
     RequestType.GENERATE_PATTERN: GeneratePatternResult,
     RequestType.INFERENCE: InferenceResult,
     RequestType.SEARCH_PATTERNS: SearchPatternsResult,
+    RequestType.FEDERATED_ROUND: FederatedRoundResult,
 }
+# Handlers that also get the caller's hotkey: a federated update is signed for that validator.
+_WITH_CALLER = frozenset({RequestType.FEDERATED_ROUND})
 
 PatternSearcher = Callable[[SearchPatternsRequest], SearchPatternsResult]
 
 
 def _no_index(_: SearchPatternsRequest) -> SearchPatternsResult:
     raise EngineError("this miner keeps no index of the pattern registry")
+
+
+FederatedTrainer = Callable[[FederatedRoundRequest, str], FederatedRoundResult]
+
+
+def _no_federated(_: FederatedRoundRequest, _caller: str) -> FederatedRoundResult:
+    raise EngineError("this miner takes no part in federated learning (no miner.fl_data)")
 
 
 class MetagraphSource(Protocol):
@@ -105,6 +117,7 @@ class MinerService:
         limits: ServiceLimits,
         metrics: MinerMetrics,
         searcher: PatternSearcher | None = None,
+        federated: FederatedTrainer | None = None,
     ) -> None:
         # The hotkey keypair itself: signing through the Wallet object costs ~15x more per call.
         self.signer = wallet.hotkey
@@ -126,6 +139,7 @@ class MinerService:
             RequestType.GENERATE_PATTERN: engine.generate_pattern,
             RequestType.INFERENCE: engine.inference,
             RequestType.SEARCH_PATTERNS: searcher or _no_index,
+            RequestType.FEDERATED_ROUND: federated or _no_federated,
         }
 
     def _refuse(self, route: str, status: int, error: str, detail: str, **kw: Any) -> Response:
@@ -208,7 +222,7 @@ class MinerService:
             return self._refuse(
                 route, 503, "busy", "miner is at capacity; try again shortly", retry_after_s=1
             )
-        answer = await self._run_engine(synapse, request_type, received, budget)
+        answer = await self._run_engine(synapse, request_type, received, budget, hotkey)
         payload = answer.model_dump_json().encode()
         headers = sign_response(
             self.signer,
@@ -240,13 +254,19 @@ class MinerService:
         return Response(payload, media_type="application/json", headers=headers)
 
     async def _run_engine(
-        self, synapse: ClaySynapse, request_type: RequestType, received: float, budget: float
+        self,
+        synapse: ClaySynapse,
+        request_type: RequestType,
+        received: float,
+        budget: float,
+        caller: str,
     ) -> ClaySynapseResponse:
         """Run the engine in a worker thread; the slot is freed when the thread finishes."""
         loop = asyncio.get_running_loop()
         handler = self._handlers[request_type]
+        args = (synapse.request, caller) if request_type in _WITH_CALLER else (synapse.request,)
         self.metrics.in_flight.inc()
-        future = loop.run_in_executor(self.executor, handler, synapse.request)
+        future = loop.run_in_executor(self.executor, handler, *args)
 
         def _finished(_: asyncio.Future) -> None:
             self.metrics.in_flight.dec()
@@ -292,8 +312,11 @@ def build_app(
     limits: ServiceLimits | None = None,
     metrics: MinerMetrics | None = None,
     searcher: PatternSearcher | None = None,
+    federated: FederatedTrainer | None = None,
 ) -> FastAPI:
-    """The miner's ASGI app. ``wallet`` signs responses; its hotkey is the btauth receiver."""
+    """The miner's ASGI app. ``wallet`` signs responses; its hotkey is the btauth receiver.
+    ``federated`` trains federated rounds (mycel_subnet.federated.miner_side); without it the
+    miner answers them with an engine error."""
     service = MinerService(
         wallet=wallet,
         engine=engine,
@@ -302,6 +325,7 @@ def build_app(
         limits=limits or ServiceLimits(),
         metrics=metrics or MinerMetrics(),
         searcher=searcher,
+        federated=federated,
     )
 
     @contextlib.asynccontextmanager

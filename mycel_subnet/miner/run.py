@@ -5,6 +5,10 @@ cheap chain checks come before the engine is built (loading a model can take min
 endpoint is published only after the server answers a signed self-query through its own socket
 (mycel_subnet.miner.publish), so validators never see an endpoint nobody answers on. A clean stop
 withdraws the endpoint again (``miner.withdraw_on_stop``).
+
+With ``miner.registry_sync_s`` > 0 (the default) the miner keeps an index of the NEAR pattern
+registry, synced on a thread of its own every that many seconds, and answers search_patterns
+from it; an index behind the requested snapshot answers from what it holds and syncs at once.
 """
 
 from __future__ import annotations
@@ -75,6 +79,7 @@ class MinerRuntime:
     chain: ChainPort
     metrics_server: Any = None
     publisher: EndpointPublisher | None = None
+    registry_sync: Any = None  # a BackgroundSync, started with serve()
     lock: ProcessLock | None = None
     withdraw_on_stop: bool = True
     fatal: tuple[int, str] | None = None
@@ -93,6 +98,8 @@ class MinerRuntime:
         """
         if self.publisher is not None:
             self.publisher.start()
+        if self.registry_sync is not None:
+            self.registry_sync.start()
         try:
             self.server.run(sockets=[self.sock])
         finally:
@@ -127,6 +134,9 @@ class MinerRuntime:
                 self.metrics_server.server_close()
                 self.metrics_server = None
             self.cache.stop()
+            if self.registry_sync is not None:
+                self.registry_sync.stop()
+                self.registry_sync = None
             self.chain.close()
             self.sock.close()
             if self.lock is not None:
@@ -192,6 +202,70 @@ def _build_engine(settings: MycelSettings) -> MinerEngine:
         return build_engine(settings)
     except EngineError as error:  # e.g. no model can be loaded for "llm"
         raise MinerStartupError(ExitCode.UNAVAILABLE, f"engine: {error}") from None
+
+
+def registry_search(settings: MycelSettings) -> tuple[Any, Any]:
+    """(searcher for build_app, BackgroundSync) from the settings; (None, None) when
+    ``miner.registry_sync_s`` is 0 (search_patterns is then answered with an engine error)."""
+    m = settings.miner
+    if not m.registry_sync_s:
+        return None, None
+    from mycel_subnet.patterns.registry_sync import (
+        BackgroundSync,
+        IndexNotReady,
+        open_registry_sync,
+    )
+
+    try:
+        sync = open_registry_sync(m.registry_index, settings.near, settings.ipfs)
+    except ValueError as error:  # settings the reader cannot use: serve without search
+        log.warning("no registry index: %s; search_patterns will be refused", error)
+        return None, None
+    background = BackgroundSync(sync, m.registry_sync_s)
+    search = background.searcher()
+
+    def searcher(request: Any) -> Any:
+        try:
+            return search(request)
+        except IndexNotReady as error:
+            raise EngineError(str(error)) from None
+
+    log.info(
+        "registry index %s: NEAR %s %s, every %gs",
+        m.registry_index, settings.near.network, settings.near.registry_contract,
+        m.registry_sync_s,
+    )  # fmt: skip
+    return searcher, background
+
+
+def federated_side(settings: MycelSettings, keypair: Any) -> Any:
+    """The federated_round handler (mycel_subnet.federated.miner_side) when ``miner.fl_data``
+    names a shard; None otherwise (federated rounds are then answered with an engine error).
+    Built before serving: the shard is redacted and tokenised once, the ledger restored."""
+    m = settings.miner
+    if m.fl_data is None:
+        return None
+    try:
+        import torch
+
+        from mycel_subnet.federated.miner_side import FederatedMinerSide, MinerFlConfig
+        from mycel_subnet.storage import open_store
+    except ImportError as error:
+        raise MinerStartupError(
+            ExitCode.UNAVAILABLE, f"federated learning needs torch, peft and opacus: {error}"
+        ) from None
+    torch.set_num_threads(settings.model.threads)
+    state_dir = m.fl_state_dir or Path("~/.mycel/fl") / keypair.ss58_address
+    try:
+        config = MinerFlConfig(
+            m.fl_data, state_dir.expanduser(), m.fl_epsilon_budget, m.fl_base_model,
+            behaviour=m.fl_behaviour, copy_from=m.fl_copy_from,
+        )  # fmt: skip
+        side = FederatedMinerSide(keypair, open_store(settings.ipfs), config)
+    except (OSError, ValueError) as error:
+        raise MinerStartupError(ExitCode.USAGE, f"federated learning: {error}") from None
+    log.info("federated rounds on %s, state in %s", m.fl_data, state_dir)
+    return side
 
 
 def prepare_miner(settings: MycelSettings, *, engine: MinerEngine | None = None) -> MinerRuntime:
@@ -276,6 +350,8 @@ def prepare_miner(settings: MycelSettings, *, engine: MinerEngine | None = None)
             require_validator_permit=m.require_validator_permit,
             min_stake=m.min_stake,
         )
+        searcher, registry_sync = registry_search(settings)
+        federated = federated_side(settings, wallet.hotkey)
         app = build_app(
             wallet=wallet,
             engine=engine,
@@ -283,6 +359,8 @@ def prepare_miner(settings: MycelSettings, *, engine: MinerEngine | None = None)
             policy=policy,
             limits=limits,
             metrics=metrics,
+            searcher=searcher,
+            federated=federated,
         )
     except BaseException:
         sock.close()
@@ -303,6 +381,7 @@ def prepare_miner(settings: MycelSettings, *, engine: MinerEngine | None = None)
         metrics_server=metrics_server,
         lock=lock,
         withdraw_on_stop=m.withdraw_on_stop,
+        registry_sync=registry_sync,
     )
     url = loopback_url(settings.axon.ip, settings.axon.port)
     check_s = min(30.0, m.health_timeout_s)

@@ -22,6 +22,7 @@ from typing import Any, NoReturn
 CONTRACT_KINDS = {
     "pattern_registry": "registry_logic.py",
     "reputation": "reputation_logic.py",
+    "fl_rounds": "fl_rounds_logic.py",
 }
 
 
@@ -50,6 +51,9 @@ class PromiseRecord:
     args: dict[str, Any]
     deposit: int
     gas: int
+    # A callback (promise_then): the index, in the same call's transfers, of the transfer it
+    # waits for; its promise result is that transfer's outcome. None: an independent call.
+    after: int | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,9 @@ class CallContext:
     attached_deposit: int = 0
     block_timestamp_ns: int = 0
     view: bool = False
+    # Inside a callback: the results of the promises it waited for (bytes on success, None
+    # when the promise failed), as promise_result reports them.
+    promise_results: tuple[bytes | None, ...] = ()
 
 
 @dataclass
@@ -89,6 +96,10 @@ class Host:
     def read(self, key: str) -> str | None:
         return self.storage.get(key)
 
+    def read_bytes(self, key: str) -> bytes | None:
+        value = self.storage.get(key)
+        return None if value is None else value.encode("utf-8")
+
     def write(self, key: str, value: str) -> None:
         self._mutable()
         self.storage[key] = value
@@ -104,6 +115,27 @@ class Host:
     def call(self, receiver: str, method: str, args_json: str, deposit: int, gas: int) -> None:
         self._mutable()
         self.promises.append(PromiseRecord(receiver, method, json.loads(args_json), deposit, gas))
+
+    def transfer_then(
+        self, receiver: str, amount: int, method: str, args_json: str, gas: int
+    ) -> None:
+        """A transfer, then `method` on this contract with the transfer's outcome as its
+        promise result (NEAR's promise_batch_create + transfer + promise_then)."""
+        self.transfer(receiver, amount)
+        callback = PromiseRecord(
+            self.context.current_account, method, json.loads(args_json), 0, gas,
+            after=len(self.transfers) - 1,
+        )  # fmt: skip
+        self.promises.append(callback)
+
+    def promise_count(self) -> int:
+        return len(self.context.promise_results)
+
+    def promise_ok(self, index: int) -> bool:
+        results = self.context.promise_results
+        if not 0 <= index < len(results):
+            raise ContractPanic(f"HostError: InvalidPromiseResultIndex {index}")
+        return results[index] is not None
 
     def log(self, message: str) -> None:
         self.logs.append(message)
@@ -125,7 +157,7 @@ def contracts_dir() -> Path:
 
 
 def load_logic(kind: str) -> ModuleType:
-    """Import the logic module of a contract kind ("pattern_registry" or "reputation")."""
+    """Import the logic module of a contract kind (a key of CONTRACT_KINDS)."""
     if kind not in CONTRACT_KINDS:
         raise ValueError(
             f"unknown contract kind {kind!r}; expected one of {sorted(CONTRACT_KINDS)}"
@@ -153,7 +185,11 @@ def run_method(logic: ModuleType, host: Host, method: str, args: dict[str, Any])
         raise
     except Exception as exc:  # the contract crashed on input it did not validate
         raise ContractPanic(f"Unexpected error: {type(exc).__name__}: {exc}") from exc
-    # The result crosses the boundary as JSON, exactly as value_return would send it.
+    # The result crosses the boundary as JSON, exactly as value_return would send it; a logic's
+    # `Raw` result is JSON text already (stored records returned as they are).
+    raw = getattr(result, "raw_json", None)
+    if isinstance(raw, str | bytes):
+        return json.loads(raw)
     return json.loads(json.dumps(result))
 
 

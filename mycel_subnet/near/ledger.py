@@ -39,6 +39,7 @@ ONE_NEAR = 10**24
 MAX_U128 = (1 << 128) - 1
 DEFAULT_REGISTRY = "registry.mycel.test"
 DEFAULT_REPUTATION = "reputation.mycel.test"
+DEFAULT_FL_ROUNDS = "fl.mycel.test"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -173,6 +174,23 @@ class LocalLedger:
                 (account_id, str(balance)),
             )
 
+    def transfer(self, sender: str, receiver: str, amount: int) -> None:
+        """A plain NEAR Transfer between two accounts (no contract runs)."""
+        _check_amount(amount, "amount")
+        with self._lock, self._tx():
+            self._move(sender, receiver, amount)
+
+    def delete_account(self, account_id: str, beneficiary: str) -> None:
+        """NEAR's DeleteAccount: the balance goes to `beneficiary`, the account, its keys and
+        its contract state are gone (a transfer to it fails from then on)."""
+        with self._lock, self._tx():
+            have = self._require_account(account_id)
+            self._require_account(beneficiary)
+            self._move(account_id, beneficiary, have)
+            for table in ("access_keys", "accounts"):
+                self._conn.execute(f"DELETE FROM {table} WHERE account_id=?", (account_id,))
+            self._conn.execute("DELETE FROM state WHERE contract=?", (account_id,))
+
     def account_exists(self, account_id: str) -> bool:
         with self._lock:
             return self._balance_or_none(account_id) is not None
@@ -265,6 +283,19 @@ class LocalLedger:
                 if exc.message != "Already initialized":
                     raise
         return registry, reputation
+
+    def ensure_fl_contract(self, owner: str, *, account: str = DEFAULT_FL_ROUNDS) -> str:
+        """Deploy and initialise the FlRounds contract once (owner: `owner`); later calls, from
+        any process, are no-ops. Returns its account."""
+        self.create_account(owner)
+        if self.contract_kind(account) == "fl_rounds" and self._initialized(account):
+            return account
+        try:
+            self.deploy(account, "fl_rounds", {"owner": owner})
+        except ContractPanic as exc:
+            if exc.message != "Already initialized":
+                raise
+        return account
 
     def _initialized(self, account: str) -> bool:
         try:
@@ -397,29 +428,38 @@ class LocalLedger:
     def _run_receipts(
         self, contract: str, host: Host, signer: str, timestamp: int
     ) -> list[ReceiptOutcome]:
-        queue: list[tuple[str, TransferRecord | PromiseRecord]] = [
-            *((contract, t) for t in host.transfers),
-            *((contract, p) for p in host.promises),
-        ]
+        """Run a call's transfers, then its promises, in order (and theirs after them). A
+        callback (PromiseRecord.after) gets the outcome of the transfer it waits for as its
+        promise result, as promise_then does on NEAR."""
+        queue: list[tuple[str, TransferRecord | PromiseRecord, list[bool]]] = []
+        self._enqueue(queue, contract, host)
         outcomes: list[ReceiptOutcome] = []
         while queue:
-            sender, item = queue.pop(0)
+            sender, item, sent = queue.pop(0)
             self._conn.execute("SAVEPOINT receipt")
             try:
                 if isinstance(item, TransferRecord):
+                    sent.append(False)
                     self._move(sender, item.receiver, item.amount)
+                    sent[-1] = True
                     outcomes.append(
                         ReceiptOutcome(sender, item.receiver, "transfer", None, item.amount, True)
                     )
                 else:
                     kind = self._contract_kind_or_fail(item.receiver)
                     self._move(sender, item.receiver, item.deposit)
-                    ctx = CallContext(item.receiver, sender, signer, item.deposit, timestamp)
+                    results: tuple[bytes | None, ...] = ()
+                    if item.after is not None:
+                        ok = item.after < len(sent) and sent[item.after]
+                        results = (b"" if ok else None,)
+                    ctx = CallContext(
+                        item.receiver, sender, signer, item.deposit, timestamp,
+                        promise_results=results,
+                    )  # fmt: skip
                     inner = Host(ctx, _SqliteStorage(self._conn, item.receiver))
                     run_method(load_logic(kind), inner, item.method, item.args)
                     host.logs.extend(inner.logs)
-                    queue.extend((item.receiver, t) for t in inner.transfers)
-                    queue.extend((item.receiver, p) for p in inner.promises)
+                    self._enqueue(queue, item.receiver, inner)
                     outcomes.append(
                         ReceiptOutcome(
                             sender, item.receiver, "call", item.method, item.deposit, True
@@ -442,6 +482,18 @@ class LocalLedger:
                     )
                 )
         return outcomes
+
+    @staticmethod
+    def _enqueue(
+        queue: list[tuple[str, TransferRecord | PromiseRecord, list[bool]]],
+        sender: str,
+        host: Host,
+    ) -> None:
+        """A call's receipts: its transfers first, then its promises; `sent` collects the
+        outcomes of its transfers in order, for its callbacks."""
+        sent: list[bool] = []
+        queue.extend((sender, t, sent) for t in host.transfers)
+        queue.extend((sender, p, sent) for p in host.promises)
 
     def _record(
         self,

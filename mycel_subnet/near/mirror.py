@@ -20,7 +20,8 @@ from mycel_subnet.near.client import RegistryClient, RegistryError
 log = logging.getLogger(__name__)
 
 PPM = 1_000_000
-MAX_ENTRIES = 256  # the contract's bound, and a subnet's maximum number of UIDs
+MAX_ENTRIES = 256  # a subnet's maximum number of UIDs
+PART_SIZE = 128  # the contract's bound per call: a larger mirror goes as parts of one epoch
 
 
 @dataclass(frozen=True)
@@ -70,16 +71,25 @@ class NearRewardMirror:
             top = sorted(entries.items(), key=lambda kv: kv[1], reverse=True)[:MAX_ENTRIES]
             log.warning("near mirror: %d subjects, keeping the best %d", len(entries), MAX_ENTRIES)
             entries = dict(top)
-        try:
-            done = await self.client.record_validator_rewards(epoch, entries)
-        except RegistryError as exc:
-            if exc.message.startswith("Stale epoch"):
-                log.info("near mirror: epoch %d already recorded", epoch)
-                return MirrorResult(epoch, 0, "already_recorded", exc.message)
-            log.warning("near mirror: epoch %d not recorded: %s", epoch, exc.message)
-            return MirrorResult(epoch, 0, "failed", exc.message)
-        log.info("near mirror: epoch %d recorded for %d subjects", epoch, done.recorded)
-        return MirrorResult(epoch, done.recorded, "recorded")
+        subjects = sorted(entries)
+        parts = [subjects[i : i + PART_SIZE] for i in range(0, len(subjects), PART_SIZE)]
+        recorded = 0
+        for part, names in enumerate(parts):
+            chunk = {name: entries[name] for name in names}
+            try:
+                done = await self.client.record_validator_rewards(epoch, chunk, part=part)
+            except RegistryError as exc:
+                if exc.message.startswith("Stale epoch") and part == 0:
+                    log.info("near mirror: epoch %d already recorded", epoch)
+                    return MirrorResult(epoch, 0, "already_recorded", exc.message)
+                if exc.message.startswith("Stale epoch"):
+                    continue  # this part arrived before (a retried mirror)
+                log.warning("near mirror: epoch %d part %d not recorded: %s", epoch, part,
+                            exc.message)  # fmt: skip
+                return MirrorResult(epoch, recorded, "failed", exc.message)
+            recorded += done.recorded
+        log.info("near mirror: epoch %d recorded for %d subjects", epoch, recorded)
+        return MirrorResult(epoch, recorded, "recorded")
 
     async def close(self) -> None:
         await self.client.close()

@@ -23,17 +23,21 @@ from typing import Any
 
 from mycel_subnet.validator.challenges import SandboxChecker, build_round
 from mycel_subnet.validator.challenges.base import CodeChecker
+from mycel_subnet.validator.challenges.round import SEARCH_TASK
 from mycel_subnet.validator.duplicates import duplicate_groups, mark_duplicates
 from mycel_subnet.validator.forward import RoundOutcome, run_round, select_targets
 from mycel_subnet.validator.metrics import ValidatorMetrics
-from mycel_subnet.validator.mirror import RewardMirror
+from mycel_subnet.validator.mirror import RewardMirror, take_notes
 from mycel_subnet.validator.reference import ReferenceBaseline
 from mycel_subnet.validator.scoring import (
+    FL_VALUE,
     RewardPolicy,
+    blend_federated,
     miner_rewards,
     score_from_values,
     step_values,
 )
+from mycel_subnet.validator.search_task import SearchTask
 from mycel_subnet.validator.step_lines import detail_lines, error_kind, uid_line
 from mycel_subnet.validator.steplog import StepLog
 from mycel_subnet.validator.store import SCORES_FILE, ScoreStore, StepRecord
@@ -56,6 +60,8 @@ class ValidatorConfig:
     reward: RewardPolicy = field(default_factory=RewardPolicy)
     weights: WeightPolicy = field(default_factory=WeightPolicy)
     grading_budget_s: float = 3.0
+    fl_weight: float = 0.0  # share of the score from federated contributions (0: no rounds)
+    fl_every_steps: int = 5
 
 
 @dataclass
@@ -71,6 +77,8 @@ class StepReport:
     mirrored: dict[str, float] = field(default_factory=dict)  # hotkey -> reward mirrored
     reference: dict[str, float] = field(default_factory=dict)  # the floor's task values
     duplicates: list[set[int]] = field(default_factory=list)
+    federated: Any = None  # the FlRoundReport of a step that ran a federated round
+    notes: list[str] = field(default_factory=list)  # e.g. why this step has no search task
 
 
 class Validator:
@@ -87,8 +95,14 @@ class Validator:
         wandb: WandbLogger | None = None,
         checker: CodeChecker | None = None,
         reference: ReferenceBaseline | None = None,
+        search: SearchTask | None = None,
+        federated: Any = None,
+        verifier: Any = None,
     ) -> None:
         self.config = config
+        self.verifier = verifier  # a PatternVerifier (validator/verification.py) or None
+        self.federated = federated  # a FederatedCoordinator (validator/federated.py) or None
+        self.search = search  # pattern search challenges over its own registry index
         self.wallet = wallet
         self.chain = chain
         self.hotkey = wallet.hotkey.ss58_address
@@ -100,22 +114,36 @@ class Validator:
         self.steplog = StepLog(config.state_dir)
         self.weights = WeightSetter(chain, self.hotkey, config.version_key, config.weights)
         self.step_no = self.store.last_step()
+        self.graph: Any = None  # the last metagraph a step read (the gateway routes by it)
         self.reference = reference or ReferenceBaseline()
         saved = self.store.meta(REFERENCE_META)
         if saved:
             with contextlib.suppress(ValueError, TypeError):
-                self.reference = ReferenceBaseline(self.reference.engine, prior=json.loads(saved))
+                self.reference = ReferenceBaseline(
+                    self.reference.engine, prior=json.loads(saved),
+                    searcher=self.reference.searcher,
+                )  # fmt: skip
+        if search is not None and self.reference.searcher is None:
+            self.reference.searcher = search.answer  # its own exact search is the par
         self._rng = random.Random(secrets.randbits(64))
 
     def close(self) -> None:
         self.store.close()
+        if self.verifier is not None:
+            self.verifier.close()
+        if self.search is not None and self.search.index is not None:
+            self.search.index.close()
 
     async def step(self) -> StepReport:
         started = time.monotonic()
         graph = await asyncio.to_thread(self.chain.metagraph)
+        self.graph = graph
         hotkeys = {n.uid: n.hotkey for n in graph.neurons}
         targets = select_targets(graph, self.hotkey, self.config.sample_size, self._rng)
-        round_ = await asyncio.to_thread(build_round)
+        fl_job = self._start_federated(graph)
+        prepared = await self.search.prepare() if self.search is not None else None
+        snapshot = prepared.snapshot if prepared is not None else None
+        round_ = await asyncio.to_thread(build_round, None, snapshot)
         floor_job = asyncio.to_thread(
             self.reference.measure, round_.reference_sample(), self.checker,
             self.config.timeout_s,
@@ -132,6 +160,8 @@ class Validator:
             ),
             floor_job,
         )
+        if snapshot is None:  # no search this step: the other tasks score as without it
+            floor.pop(SEARCH_TASK, None)
         groups = duplicate_groups(outcome.results)
         mark_duplicates(outcome.results, groups)
         rewards = miner_rewards(
@@ -141,32 +171,69 @@ class Validator:
         values = step_values(
             outcome.results, [t.uid for t in targets], self.config.timeout_s, floor, groups
         )
+        fl_report = await self._finish_federated(fl_job, values, rewards)
         await asyncio.to_thread(self.store.set_meta, REFERENCE_META, json.dumps(floor))
         step_no = self.step_no + 1
         record = StepRecord(
             step_no, graph.block, round_.seed, time.monotonic() - started, rewards, values
         )
         commit_start = time.monotonic()
-        policy = self.config.reward
+        policy, fl_weight = self.config.reward, self.config.fl_weight
         scores = await asyncio.to_thread(
             self.store.commit_step, record, hotkeys,
-            lambda averaged: score_from_values(averaged, floor, policy),
+            lambda averaged: blend_federated(
+                score_from_values(averaged, floor, policy), averaged, fl_weight
+            ),
         )  # fmt: skip
         self.step_no = step_no
         committed = time.monotonic()
 
         attempt, mirrored = await self._set_weights(graph, scores)
+        notes = [prepared.note] if prepared is not None else []
+        notes += take_notes(self.mirror)  # bindings confirmed, a chain reset handled
+        if self.verifier is not None:  # organic: never changes this step's rewards
+            notes.append((await self.verifier.run_pass(graph, self.store, self.hotkey)).line())
         report = StepReport(
             step=step_no, block=graph.block, rewards=rewards, scores=scores, weights=attempt,
             outcome=outcome, challenges=tuple(c.summary for c in round_.shared),
             mirrored=mirrored, reference=floor, duplicates=groups,
+            notes=notes,
             durations={
                 "query_s": outcome.query_seconds, "grade_s": outcome.grade_seconds,
                 "commit_s": committed - commit_start, "weights_s": time.monotonic() - committed,
                 "step_s": time.monotonic() - started,
             },
         )  # fmt: skip
+        report.federated = fl_report
         self._record(report)
+        return report
+
+    def _start_federated(self, graph: Any) -> asyncio.Task | None:
+        """Every fl_every_steps steps, a federated round over every serving miner (its own
+        sample of K), run beside the step's challenges."""
+        cfg = self.config
+        if self.federated is None or cfg.fl_weight <= 0 or (self.step_no + 1) % cfg.fl_every_steps:
+            return None
+        everyone = select_targets(graph, self.hotkey, 1 << 16, self._rng)
+        return asyncio.create_task(self.federated.run_round(everyone))
+
+    async def _finish_federated(
+        self, job: asyncio.Task | None, values: dict[int, dict[str, float]],
+        rewards: dict[int, float],
+    ) -> Any:  # fmt: skip
+        """Fold the round's contribution values into this step (a failed round changes none)."""
+        if job is None:
+            return None
+        try:
+            report = await job
+        except Exception:
+            log.exception("federated round failed; the step goes on")
+            return None
+        weight = self.config.fl_weight
+        for uid, value in report.values().items():
+            values.setdefault(uid, {})[FL_VALUE] = value
+            if uid in rewards:
+                rewards[uid] = (1.0 - weight) * rewards[uid] + weight * value
         return report
 
     async def _set_weights(
@@ -219,6 +286,7 @@ class Validator:
             "reference": {k: round(v, 4) for k, v in report.reference.items()},
             "duplicate_groups": [sorted(g) for g in report.duplicates],
             "durations": {k: round(v, 4) for k, v in report.durations.items()},
+            "notes": report.notes,
         })  # fmt: skip
         if self.metrics is not None:
             self.metrics.steps.labels("ok").inc()
@@ -246,6 +314,8 @@ class Validator:
             [sorted(g) for g in report.duplicates] or "none",
             attempt.status if attempt else "-", report.durations["step_s"],
         )  # fmt: skip
+        for note in report.notes:
+            log.info("step %d: %s", report.step, note)
         for uid, reward in sorted(report.rewards.items()):
             mine = [r for r in report.outcome.results if r.uid == uid]
             endpoint = report.outcome.endpoints.get(uid, "")

@@ -12,6 +12,16 @@ so running the shipped engine earns the floor, anything worse earns sharply less
 doing better than the reference earns more. The reward is the mean over task types; miners
 found to run one engine (`duplicates.py`) split one reward between them.
 
+Par tasks (`PAR_TASKS`: search_patterns) have no better answer than the reference's: it is the
+validator's own exact search, which the shipped miner reproduces. There matching the reference
+earns the floor and falling short earns sharply less, but nothing earns more:
+
+    par task:  floor * min(1, v / r) ** below_power
+
+so doing the search honestly keeps a miner's mean where its other tasks put it (a
+reference-level miner stays at the floor), skipping or faking it costs up to floor / (task
+types), and search never inflates everyone's reward toward the top of the scale.
+
 The rule is applied to moving averages of the values (`score_from_values`), not to each step:
 one step holds only a few instances per task, and a convex rule applied to noisy per-step
 values would pay a reference-level miner well above the floor on its lucky steps.
@@ -27,6 +37,7 @@ ACCURACY_WEIGHT = 0.8
 TIME_WEIGHT = 0.2
 ACCURACY_BAR = 0.5
 TIEBREAK = 0.1
+PAR_TASKS = frozenset({"search_patterns"})  # the reference's answer is the best there is
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,20 @@ def relative_reward(value: float, reference: float, policy: RewardPolicy) -> flo
     return policy.floor + (1.0 - policy.floor) * (value - ref) / (1.0 - ref)
 
 
+def par_reward(value: float, reference: float, policy: RewardPolicy) -> float:
+    """A par task's reward: the floor at the reference's value, less below it, never more."""
+    ref = max(0.05, min(1.0, reference))
+    value = max(0.0, min(1.0, value))
+    return policy.floor * min(1.0, value / ref) ** policy.below_power
+
+
+def task_reward(task: str, value: float, reference: float, policy: RewardPolicy) -> float:
+    """`par_reward` for PAR_TASKS, `relative_reward` for the rest."""
+    if task in PAR_TASKS:
+        return par_reward(value, reference, policy)
+    return relative_reward(value, reference, policy)
+
+
 def task_means(results: Iterable[TaskResult], deadline_s: float) -> dict[int, dict[str, float]]:
     """Mean value per uid and task type (sets `value` on each result)."""
     sums: dict[int, dict[str, list[float]]] = {}
@@ -109,7 +134,7 @@ def miner_rewards(
     rewards: dict[int, float] = {}
     for uid in uids:
         per_task = [
-            relative_reward(means.get(uid, {}).get(task, 0.0), ref, policy)
+            task_reward(task, means.get(uid, {}).get(task, 0.0), ref, policy)
             for task, ref in reference.items()
         ]
         rewards[uid] = sum(per_task) / len(per_task) if per_task else 0.0
@@ -156,6 +181,19 @@ def score_from_values(
     values: Mapping[str, float], reference: Mapping[str, float], policy: RewardPolicy
 ) -> float:
     """A miner's score from its moving-average values: mean relative reward times its share."""
-    per_task = [relative_reward(values.get(t, 0.0), r, policy) for t, r in reference.items()]
+    per_task = [task_reward(t, values.get(t, 0.0), r, policy) for t, r in reference.items()]
     share = values.get(SHARE, 1.0)
     return (sum(per_task) / len(per_task) if per_task else 0.0) * share
+
+
+FL_VALUE = "__fl__"  # the moving average of a miner's federated contribution value (0..1)
+
+
+def blend_federated(score: float, values: Mapping[str, float], weight: float) -> float:
+    """(1 - w) * task score + w * federated value, w = validator.fl_weight (0: tasks only).
+
+    The federated value is a round's measured held-out improvement relative to the round's best
+    (mycel_subnet/validator/federated.py), averaged like the task values."""
+    if weight <= 0.0:
+        return score
+    return (1.0 - weight) * score + weight * values.get(FL_VALUE, 0.0)

@@ -11,7 +11,12 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-TASK_SHORT = {"evaluate_pattern": "eval", "generate_pattern": "gen", "inference": "infer"}
+TASK_SHORT = {
+    "evaluate_pattern": "eval",
+    "generate_pattern": "gen",
+    "inference": "infer",
+    "search_patterns": "search",
+}
 
 
 def error_kind(error: str) -> str:

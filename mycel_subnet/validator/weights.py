@@ -129,6 +129,8 @@ class WeightSetter:
     def due(self, graph: MetagraphSnapshot, block: int, rate_limit: int) -> bool:
         me = graph.by_hotkey(self.hotkey)
         chain_last = me.last_update if me is not None else 0
+        if self.last_set_block is not None and block < self.last_set_block:
+            self.last_set_block = None  # the chain was reset: only its own record counts
         last = max(chain_last, self.last_set_block or 0)
         if self.last_set_block is None and chain_last == 0:
             return True

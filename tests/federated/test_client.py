@@ -123,3 +123,93 @@ def test_pii_never_reaches_the_tokenizer(make_model, tokenizer):
         assert secret not in joined
     for placeholder in ("<EMAIL>", "<PHONE>", "<CREDIT_CARD>", "<API_KEY>", "<PERSON>"):
         assert placeholder in joined
+
+
+def _opacus_epsilon(model, dataset, *, batch_size, noise, steps, delta=1e-5):
+    """Opacus's own PrivacyEngine on the same data, loader and step count: its epsilon and the
+    sample rates its accountant saw."""
+    import warnings
+
+    from opacus import PrivacyEngine
+    from torch.utils.data import DataLoader
+
+    from mycel_subnet.federated.data import per_example_loss
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        engine = PrivacyEngine(accountant="rdp")
+        dp_model, optimizer, loader = engine.make_private(
+            module=model,
+            optimizer=torch.optim.SGD(params, lr=0.05),
+            data_loader=DataLoader(dataset, batch_size=batch_size),
+            noise_multiplier=noise,
+            max_grad_norm=1.0,
+            poisson_sampling=True,
+        )
+        torch.manual_seed(11)
+        done = 0
+        while done < steps:
+            for ids, mask in loader:
+                if not len(ids):
+                    continue  # the client takes a noise-only step here; vanishingly rare at n=20
+                optimizer.zero_grad()
+                per_example_loss(dp_model, ids, mask).mean().backward()
+                optimizer.step()
+                done += 1
+                if done == steps:
+                    break
+    return engine.get_epsilon(delta), {rate for _, rate, _ in engine.accountant.history}
+
+
+def test_the_sample_rate_is_the_one_opacus_uses_and_epsilon_is_opacus_own(make_model, tokenizer):
+    """Issue #16: 20 examples at batch 8 were reported at 0.4 while Opacus sampled at 1/3. The
+    client now accounts, reports and checks the budget at 1/3, and its epsilon over two rounds
+    (20 steps) is exactly what Opacus's own engine reports for 20 steps on that data."""
+    texts = pattern_corpus(PATTERN, 20, seed=3, length=10)
+    config = ClientConfig(noise_multiplier=1.1, local_steps=10, batch_size=8, use_presidio=False)
+    model = make_model()
+    client = FederatedClient("dana", model, tokenizer, texts, config)
+    state = adapter_state(model)
+    client.train(state)
+    update = client.train(state)
+    assert update.sample_rate == client.sample_rate == 1 / 3
+    assert update.sample_rate != 8 / 20
+    assert client.ledger.history == [(1.1, 1 / 3, 20)]
+    opacus_eps, rates = _opacus_epsilon(
+        make_model(), client.data.dataset, batch_size=8, noise=1.1, steps=20
+    )
+    assert rates == {1 / 3}
+    assert update.epsilon == pytest.approx(opacus_eps, rel=1e-12)
+    # what the old report's rate would have claimed is another number
+    old = RDPAccountant()
+    old.history = [(1.1, 0.4, 20)]
+    assert abs(old.get_epsilon(delta=1e-5) - update.epsilon) > 0.1
+
+
+def test_new_round_settings_keep_composing_in_one_ledger(make_model, tokenizer):
+    """A later round with other DP settings adds to the same ledger: its epsilon is the RDP
+    composition of both spends, never a fresh start."""
+    model = make_model()
+    client = _client(model, tokenizer, noise_multiplier=1.0, local_steps=3)
+    state = adapter_state(model)
+    client.train(state)
+    client.reconfigure(ClientConfig(noise_multiplier=1.5, local_steps=2, batch_size=12,
+                                    use_presidio=False))  # fmt: skip
+    second = client.train(state)
+    assert client.ledger.history == [(1.0, 1 / 3, 3), (1.5, 1 / 2, 2)]
+    both = RDPAccountant()
+    both.history = [(1.0, 1 / 3, 3), (1.5, 1 / 2, 2)]
+    assert second.epsilon == pytest.approx(both.get_epsilon(delta=1e-5), rel=1e-12)
+    with pytest.raises(ValueError, match="seq_len"):
+        client.reconfigure(ClientConfig(noise_multiplier=1.0, seq_len=8))
+
+
+def test_a_seedless_client_draws_fresh_noise_every_round(make_model, tokenizer):
+    """seed=None: two rounds from the same state give different updates (a known seed would let
+    anyone regenerate, and subtract, the noise)."""
+    model = make_model()
+    client = _client(model, tokenizer, seed=None, local_steps=2)
+    state = adapter_state(model)
+    first, second = client.train(state), client.train(state)
+    assert first.contribution_hash != second.contribution_hash

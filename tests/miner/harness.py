@@ -139,6 +139,8 @@ def running_miner(
     policy: CallerPolicy | None = None,
     limits: ServiceLimits | None = None,
     engine: ScriptedEngine | None = None,
+    searcher: Any = None,
+    federated: Any = None,
 ) -> Iterator[RunningMiner]:
     """A real uvicorn server on 127.0.0.1 in a thread, stopped (gracefully) on exit; the same
     server config (connection caps, read deadlines) as the miner's entry point."""
@@ -150,6 +152,8 @@ def running_miner(
         metagraph=cache,
         policy=policy or CallerPolicy(min_stake=0.0),
         limits=limits,
+        searcher=searcher,
+        federated=federated,
     )
     sock = free_socket()
     config = server_config(app, limits, app.state.service.metrics, timeout_graceful_shutdown=30)

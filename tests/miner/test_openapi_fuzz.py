@@ -24,7 +24,7 @@ from protocol import ClaySynapse, ClaySynapseResponse, InferenceRequest, parse_m
 from protocol.openapi import build_openapi
 from protocol.synapse import ROUTES, RequestType
 from tests.miner.harness import running_miner, signed
-from tests.protocol.test_bounds import EVALUATE, GENERATE, INFER, SEARCH, _set
+from tests.protocol.test_bounds import EVALUATE, FL, GENERATE, INFER, SEARCH, _set
 
 SCHEMA = schemathesis.openapi.from_dict(build_openapi())
 POSITIVE, NEGATIVE = schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE
@@ -34,12 +34,14 @@ EXAMPLES = {
     RequestType.GENERATE_PATTERN: 80,
     RequestType.INFERENCE: 60,
     RequestType.SEARCH_PATTERNS: 60,
+    RequestType.FEDERATED_ROUND: 40,
 }
 BASES = {
     RequestType.EVALUATE_PATTERN: EVALUATE,
     RequestType.GENERATE_PATTERN: GENERATE,
     RequestType.INFERENCE: INFER,
     RequestType.SEARCH_PATTERNS: SEARCH,
+    RequestType.FEDERATED_ROUND: FL,
 }
 
 

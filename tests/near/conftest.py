@@ -42,11 +42,15 @@ def ledger(tmp_path, clock) -> Iterator[LocalLedger]:
         yield led
 
 
+DEPOSIT = 4 * 10**22  # the registry's default storage deposit per pattern (0.04 NEAR)
+
+
 def register(ledger: LocalLedger, creator: str, pattern_hash: str, price: int, domain="code"):
+    """Register with the storage deposit attached, as the client does."""
     args = {
         "pattern_hash": pattern_hash,
         "metadata_cid": CID,
         "domain": domain,
         "price_per_use": str(price),
     }
-    return ledger.call(creator, REGISTRY, "register_pattern", args).result
+    return ledger.call(creator, REGISTRY, "register_pattern", args, deposit=DEPOSIT).result

@@ -12,7 +12,9 @@ import pytest
 
 from mycel_subnet.near.host import ContractPanic
 from mycel_subnet.near.ledger import ONE_NEAR, LedgerError, LocalLedger
-from tests.near.conftest import HASH_A, HASH_B, REGISTRY, REPUTATION, register
+from tests.near.conftest import DEPOSIT, HASH_A, HASH_B, REGISTRY, REPUTATION, register
+
+CAP = 10**23  # the default rating_weight_cap: paying this gives a rating full weight
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -71,7 +73,7 @@ def test_owner_sets_fee_and_withdraws(ledger):
     ledger.call("owner.test", REGISTRY, "set_fee_rate", {"fee_bps": 1000})
     register(ledger, "alice.test", HASH_A, 1000)
     ledger.call("bob.test", REGISTRY, "use_pattern", {"pattern_id": 1}, deposit=1000)
-    assert ledger.balance(REGISTRY) == 100
+    assert ledger.balance(REGISTRY) == DEPOSIT + 100  # the pattern's storage deposit + the fee
     owner = ledger.balance("owner.test")
     assert ledger.call("owner.test", REGISTRY, "withdraw_fees").result == "100"
     assert ledger.balance("owner.test") == owner + 100
@@ -86,13 +88,13 @@ def test_update_reputation_only_from_registry(ledger):
 
 
 def test_rating_requires_paid_use_and_updates_both_contracts(ledger):
-    register(ledger, "alice.test", HASH_A, 0)
+    register(ledger, "alice.test", HASH_A, CAP)
     rate = {"pattern_id": 1, "success": True, "rating": 5}
     with pytest.raises(ContractPanic, match="Rate only after a paid use"):
         ledger.call("bob.test", REGISTRY, "rate_pattern", rate)
     with pytest.raises(ContractPanic, match="Creators cannot rate"):
         ledger.call("alice.test", REGISTRY, "rate_pattern", rate)
-    ledger.call("bob.test", REGISTRY, "use_pattern", {"pattern_id": 1})
+    ledger.call("bob.test", REGISTRY, "use_pattern", {"pattern_id": 1}, deposit=CAP)
     outcome = ledger.call("bob.test", REGISTRY, "rate_pattern", rate)
     assert [(r.receiver, r.method, r.ok) for r in outcome.receipts] == [
         (REPUTATION, "update_reputation", True)
@@ -101,16 +103,17 @@ def test_rating_requires_paid_use_and_updates_both_contracts(ledger):
         ledger.call("bob.test", REGISTRY, "rate_pattern", rate)  # one rating per use
     score = ledger.view(REPUTATION, "get_reputation", {"account": "alice.test"})
     assert (score["successful_uses"], score["total_rating"]) == (1, 5)
-    # Bayesian average (2x3 + 5) / 3 = 11/3 stars -> (11/3 - 1) / 4 = 2/3; success (1+1)/(1+2)
+    # One full-weight rating (it paid the cap): Bayesian average (2x3 + 5) / 3 = 11/3 stars ->
+    # (11/3 - 1) / 4 = 2/3; success (1+1)/(1+2)
     assert score["composite_ppm"] == pytest.approx(2 / 3 * 2 / 3 * 1e6, abs=2)
 
 
 def test_time_weighting_favours_recent_ratings(ledger, clock):
-    register(ledger, "alice.test", HASH_A, 0)
-    register(ledger, "alice.test", HASH_B, 0)
+    register(ledger, "alice.test", HASH_A, CAP)
+    register(ledger, "alice.test", HASH_B, CAP)
 
     def use_and_rate(pid, success, rating):
-        ledger.call("bob.test", REGISTRY, "use_pattern", {"pattern_id": pid})
+        ledger.call("bob.test", REGISTRY, "use_pattern", {"pattern_id": pid}, deposit=CAP)
         ledger.call(
             "bob.test",
             REGISTRY,
@@ -134,8 +137,8 @@ def test_time_weighting_favours_recent_ratings(ledger, clock):
 
 def test_find_patterns_filters_sorts_and_bounds(ledger):
     for i, h in enumerate(("1", "2", "3")):
-        register(ledger, "alice.test", h * 64, 0)
-        ledger.call("bob.test", REGISTRY, "use_pattern", {"pattern_id": i + 1})
+        register(ledger, "alice.test", h * 64, CAP)
+        ledger.call("bob.test", REGISTRY, "use_pattern", {"pattern_id": i + 1}, deposit=CAP)
     register(ledger, "alice.test", "4" * 64, 0, domain="legal")
     for pid, rating in ((1, 2), (2, 5), (3, 4)):
         ledger.call(
@@ -144,15 +147,18 @@ def test_find_patterns_filters_sorts_and_bounds(ledger):
             "rate_pattern",
             {"pattern_id": pid, "success": True, "rating": rating},
         )
-    found = ledger.view(REGISTRY, "find_patterns", {"domain": "code"})
+    page = ledger.view(REGISTRY, "find_patterns", {"domain": "code"})
+    assert [p["id"] for p in page["patterns"]] == [1, 2, 3]  # a page keeps the domain's order
+    assert page["next_index"] is None
+    found = sorted(page["patterns"], key=lambda p: -p["reputation_ppm"])
     assert [p["id"] for p in found] == [2, 3, 1]
-    scores = [p["reputation_ppm"] for p in found]
-    assert scores == sorted(scores, reverse=True)
     top = ledger.view(
         REGISTRY, "find_patterns", {"domain": "code", "min_reputation": 0.4, "limit": 5}
-    )
-    assert [p["id"] for p in top] == [p["id"] for p in found if p["reputation_ppm"] >= 400_000]
-    assert ledger.view(REGISTRY, "find_patterns", {"domain": "code", "limit": 1})[0]["id"] == 2
+    )["patterns"]
+    assert {p["id"] for p in top} == {p["id"] for p in found if p["reputation_ppm"] >= 400_000}
+    assert 0 < len(top) < 3
+    first = ledger.view(REGISTRY, "find_patterns", {"domain": "code", "limit": 1})
+    assert [p["id"] for p in first["patterns"]] == [1] and first["next_index"] == 1
     with pytest.raises(ContractPanic, match="Invalid limit"):
         ledger.view(REGISTRY, "find_patterns", {"domain": "code", "limit": 101})
     with pytest.raises(ContractPanic, match="Invalid min_reputation"):
@@ -170,15 +176,16 @@ def test_failed_promise_rolls_back_alone(tmp_path):
         other.deploy(
             REPUTATION, "reputation", {"owner": "owner.test", "registry_contract": "elsewhere.test"}
         )
-        other.create_account("alice.test")
-        other.create_account("bob.test")
-        register(other, "alice.test", HASH_A, 0)
-        other.call("bob.test", REGISTRY, "use_pattern", {"pattern_id": 1})
+        other.create_account("alice.test", ONE_NEAR)
+        other.create_account("bob.test", ONE_NEAR)
+        register(other, "alice.test", HASH_A, 1)
+        other.call("bob.test", REGISTRY, "use_pattern", {"pattern_id": 1}, deposit=1)
         out = other.call(
             "bob.test", REGISTRY, "rate_pattern", {"pattern_id": 1, "success": True, "rating": 5}
         )
         (receipt,) = out.receipts
         assert not receipt.ok and receipt.error == "Unauthorized"
+        assert other.balance(REGISTRY) == DEPOSIT  # the storage deposit, nothing else lost
         assert other.view(REGISTRY, "get_pattern", {"pattern_id": 1})["rating_count"] == 1
         assert (
             other.view(REPUTATION, "get_reputation", {"account": "alice.test"})["successful_uses"]
@@ -197,7 +204,7 @@ def test_validator_rewards_mirror(ledger):
     out = ledger.call(
         "carol.test", REPUTATION, "record_validator_rewards", {"epoch": 1, "entries": entries}
     )
-    assert out.result == {"epoch": 1, "recorded": 2}
+    assert out.result == {"epoch": 1, "part": 0, "recorded": 2, "credited": 0}
     with pytest.raises(ContractPanic, match="Stale epoch"):
         ledger.call(
             "carol.test", REPUTATION, "record_validator_rewards", {"epoch": 1, "entries": entries}
@@ -232,12 +239,13 @@ _WORKER = textwrap.dedent(
     path, creator, start = sys.argv[1], sys.argv[2], int(sys.argv[3])
     with LocalLedger(path) as led:
         led.ensure_mycel_contracts("owner.test")
-        led.create_account(creator, 0)
+        led.create_account(creator, 10**24)
         ids = []
         for i in range(start, start + 15):
             args = {"pattern_hash": format(i, "064x"), "metadata_cid": "Qm" + "Y" * 44,
                     "domain": "code", "price_per_use": "0"}
-            ids.append(led.call(creator, "registry.mycel.test", "register_pattern", args).result)
+            out = led.call(creator, "registry.mycel.test", "register_pattern", args, 4 * 10**22)
+            ids.append(out.result)
         print(json.dumps(ids))
     """
 )
@@ -264,4 +272,5 @@ def test_two_processes_share_one_ledger_file(tmp_path):
     assert sorted(all_ids) == list(range(1, 31))  # no id handed out twice
     with LocalLedger(path) as led:
         assert led.view(REGISTRY, "get_config")["next_id"] == 31
-        assert len(led.view(REGISTRY, "find_patterns", {"domain": "code", "limit": 100})) == 30
+        page = led.view(REGISTRY, "find_patterns", {"domain": "code", "limit": 100})
+        assert sorted(p["id"] for p in page["patterns"]) == list(range(1, 31))

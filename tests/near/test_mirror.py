@@ -56,3 +56,26 @@ async def test_make_registry_client_local_bootstraps_ledger(tmp_path):
         make_registry_client("testnet", "val.testnet")
     with pytest.raises(RegistryError, match="Invalid account"):
         await client.get_reputation("NOPE")
+
+
+@pytest.mark.asyncio
+async def test_a_full_subnet_mirror_goes_in_parts_and_replays_are_refused(ledger):
+    """200 subjects: more than one call may carry (gas), so two parts of one epoch; a repeat of
+    the epoch is already recorded, a part out of order is refused by the contract."""
+    ledger.call("owner.test", REPUTATION, "add_validator", {"account": "carol.test"})
+    client = LocalRegistryClient(ledger, "carol.test")
+    mirror = NearRewardMirror(client)
+    rewards = {f"acct{n}.test": (n + 1) / 200 for n in range(200)}
+    done = await mirror.record_rewards(7, rewards)
+    assert (done.status, done.recorded) == ("recorded", 200)
+    assert (await client.get_reputation("acct199.test")).reward_ema_ppm == 1_000_000
+    assert (await client.get_reputation("acct0.test")).last_epoch == 7
+    again = await mirror.record_rewards(7, rewards)
+    assert again.status == "already_recorded" and again.error.startswith("Stale epoch: 7 <= 7")
+    with pytest.raises(RegistryError, match=r"^Stale epoch: 8 <= 8 \(part 0 <= 1\)$"):
+        await client.record_validator_rewards(8, {"x1.test": 1}, part=1)
+        await client.record_validator_rewards(8, {"x2.test": 1}, part=0)
+    with pytest.raises(RegistryError, match=r"^Invalid part: expected an integer 0-15$"):
+        await client.record_validator_rewards(9, {"x1.test": 1}, part=16)
+    with pytest.raises(RegistryError, match="^Invalid entries: expected 1-128 rewards$"):
+        await client.record_validator_rewards(9, {f"y{n}.test": 1 for n in range(129)})

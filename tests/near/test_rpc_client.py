@@ -188,3 +188,36 @@ async def test_validator_mirror_reaches_a_remote_network_with_the_configured_key
     keyless = build_mirror(tmp_path, NearSettings(network=rpc_url, account_id="carol.test"))
     assert len(keyless.mirrors) == 1  # local record only, with a warning naming the variable
     assert "MYCEL_NEAR__PRIVATE_KEY" in caplog.text
+
+
+@pytest.mark.asyncio
+async def test_attestation_binding_and_paging_over_rpc(rpc_url, ledger):
+    """The new calls through py-near's real signed transactions: the storage deposit attached,
+    an attestation, a paged find, a binding request and its confirmation."""
+    hotkey = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+    ledger.create_account("val.test", 10 * ONE_NEAR)
+    owner, alice, val = (
+        _client(rpc_url, ledger, n) for n in ("owner.test", "alice.test", "val.test")
+    )
+    try:
+        before = ledger.balance("alice.test")
+        pid = await alice.register_pattern(HASH_A, CID, "code", 10**23)
+        deposit = (await alice.get_config()).storage_deposit
+        assert ledger.balance("alice.test") == before - deposit and deposit > 0
+        await owner.add_attester("val.test")
+        attested = await val.attest_pattern(pid, 700_000, True)
+        assert (attested.status, attested.attested_quality_ppm) == ("verified", 700_000)
+        with pytest.raises(RegistryError, match="^Attested too recently"):
+            await val.attest_pattern(pid, 700_000, True)
+        page = await alice.find_patterns_page("code", from_index=0)
+        assert [p.id for p in page.patterns] == [pid] and page.next_index is None
+        await owner.add_validator("val.test")
+        request = await alice.bind_hotkey(hotkey, "0x" + "12" * 64)
+        assert request.statement.endswith(":alice.test:" + hotkey)
+        bound = await val.confirm_binding(hotkey, "alice.test")
+        assert (await alice.get_binding(hotkey)).account == bound.account == "alice.test"
+        assert (await alice.remove_pattern(pid)).refund == deposit
+        assert ledger.balance("alice.test") == before
+    finally:
+        for client in (owner, alice, val):
+            await client.close()

@@ -70,10 +70,10 @@ async def test_success_rate_breaks_a_similarity_tie(store):
 async def test_creator_reputation_breaks_a_similarity_tie(store, ledger):
     # Alice earns reputation: Bob pays for and rates another pattern of hers twice.
     earner = code_pattern("Merge two dictionaries")
-    near_id = await register(ledger, earner, price=10)
+    near_id = await register(ledger, earner, price=10**23)
     bob = client(ledger, "bob.test")
     for _ in range(2):
-        await bob.use_pattern(near_id, 10)
+        await bob.use_pattern(near_id, 10**23)
         await bob.rate_pattern(near_id, True, 5)
     store.put_many([SORT_CAROL, SORT])
     ranked = await PatternDiscovery(store, registry=bob).discover(SORT_Q, domain="code", k=2)

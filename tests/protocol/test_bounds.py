@@ -51,6 +51,49 @@ SEARCH_RESULT = {
     "request_id": "a" * 32,
     "result": {"request_type": "search_patterns", "pattern_ids": ["ab" * 32], "index_size": 1},
 }
+FL_DP = {
+    "clip_norm": 1.0,
+    "noise_multiplier": 0.5,
+    "batch_size": 16,
+    "local_steps": 10,
+    "lr": 1.0,
+    "delta": 1e-5,
+    "epsilon_budget": 50.0,
+}
+FL = {
+    "request": {
+        "request_type": "federated_round",
+        "round": 1,
+        "base_model": "toy-llama-v1",
+        "base_hash": "cd" * 32,
+        "global_cid": ADAPTER["adapter_cid"],
+        "global_hash": "ab" * 32,
+        "global_size": 19_000,
+        "max_update_bytes": 19_000,
+        "dp": FL_DP,
+    }
+}
+FL_RESULT = {
+    "request_id": "a" * 32,
+    "result": {
+        "request_type": "federated_round",
+        "round": 1,
+        "update_cid": ADAPTER["adapter_cid"],
+        "update_sha256": "ef" * 32,
+        "update_size": 19_000,
+        "signature": "0" * 128,
+        "num_examples": 32,
+        "train_loss": 4.2,
+        "accountant": {
+            "epsilon": 3.5,
+            "delta": 1e-5,
+            "noise_multiplier": 0.5,
+            "sample_rate": 0.5,
+            "steps": 10,
+            "history": [{"noise_multiplier": 0.5, "sample_rate": 0.5, "steps": 10}],
+        },
+    },
+}
 EVAL_RESULT = {
     "request_id": "a" * 32,
     "result": {
@@ -217,6 +260,29 @@ CASES: list[tuple[str, type, dict, str, Any]] = [
         {f"k{i}": "v" for i in range(L.MAX_CONTEXT_ITEMS + 1)},
     ),
     ("MAX_SEARCH_K", ClaySynapse, SEARCH, "request.k", L.MAX_SEARCH_K + 1),
+    ("MAX_FL_STEPS", ClaySynapse, FL, "request.dp.local_steps", L.MAX_FL_STEPS + 1),
+    ("MAX_FL_BATCH", ClaySynapse, FL, "request.dp.batch_size", L.MAX_FL_BATCH + 1),
+    (
+        "MAX_FL_UPDATE_BYTES",
+        ClaySynapse,
+        FL,
+        "request.max_update_bytes",
+        L.MAX_FL_UPDATE_BYTES + 1,
+    ),
+    (
+        "MAX_FL_UPDATE_BYTES",
+        ClaySynapseResponse,
+        FL_RESULT,
+        "result.update_size",
+        L.MAX_FL_UPDATE_BYTES + 1,
+    ),
+    (
+        "MAX_FL_HISTORY",
+        ClaySynapseResponse,
+        FL_RESULT,
+        "result.accountant.history",
+        [{"noise_multiplier": 0.5, "sample_rate": 0.5, "steps": 1}] * (L.MAX_FL_HISTORY + 1),
+    ),
     (
         "MAX_SEARCH_K",
         ClaySynapseResponse,

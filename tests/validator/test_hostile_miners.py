@@ -111,7 +111,7 @@ def _honest(report: StepReport) -> list[tuple[str, float, list[str]]]:
 
 
 def test_hostile_miners_cannot_stall_a_step_or_cost_the_honest_miner(tmp_path, monkeypatch):
-    monkeypatch.setattr(loop, "build_round", lambda: build_round("hostile-step"))
+    monkeypatch.setattr(loop, "build_round", lambda *_args: build_round("hostile-step"))
     names = ["validator", "honest", *HOSTILE]
     wallets = {name: _hotkey(tmp_path / "wallets", name) for name in names}
     vkey = wallets["validator"].hotkey.ss58_address

@@ -5,6 +5,10 @@ an answer relayed from another miner is an answer to a different question) plus 
 shared instances, the same for everyone, so that miners running one engine give the same
 answers somewhere the validator can compare them (`validator/duplicates.py`). Each instance
 draws its difficulty tier from `TIER_MIX`. The same seed always rebuilds the same round.
+
+With a registry snapshot (`search`, the validator's own index of the NEAR pattern registry),
+each miner also gets `SEARCH_PRIVATE` private search_patterns instances over it; a step whose
+index holds too few patterns gets none, and its other tasks are exactly as without search.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from mycel_subnet.validator.challenges import evaluate, generate, inference
+from mycel_subnet.validator.challenges import search as search_challenge
 from mycel_subnet.validator.challenges.base import Challenge
 from mycel_subnet.validator.challenges.rng import derive, new_seed
 
@@ -28,6 +33,8 @@ PRIVATE = {"evaluate_pattern": 1, "generate_pattern": 1, "inference": 2}
 SHARED = {"evaluate_pattern": 1, "generate_pattern": 1, "inference": 0}
 TIER_MIX = ((1, 0.30), (2, 0.35), (3, 0.35))
 REFERENCE_UID = -1  # the pseudo-miner whose instances the validator answers with the reference
+SEARCH_TASK = search_challenge.TASK
+SEARCH_PRIVATE = 1  # private search instances per miner (none shared: honest answers agree)
 
 
 def draw_tier(rng: random.Random) -> int:
@@ -52,6 +59,7 @@ class Round:
     shared: tuple[Challenge, ...]
     _private: dict[int, tuple[Challenge, ...]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    search: search_challenge.SearchSnapshot | None = field(default=None, repr=False)
 
     def private(self, uid: int) -> tuple[Challenge, ...]:
         with self._lock:
@@ -61,10 +69,24 @@ class Round:
                 _instance(self.seed, "private", uid, k, task=task)
                 for task in TASKS
                 for k in range(PRIVATE[task])
-            )
+            ) + self._search_instances(uid)
             with self._lock:
                 self._private[uid] = cached
         return cached
+
+    def _search_instances(self, uid: int) -> tuple[Challenge, ...]:
+        if self.search is None:
+            return ()
+        out = []
+        for k in range(SEARCH_PRIVATE):
+            rng = derive(self.seed, "private", uid, k, SEARCH_TASK)
+            out.append(search_challenge.build(rng, draw_tier(rng), self.search))
+        return tuple(out)
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """The task types this round asks (search only with a snapshot)."""
+        return TASKS + ((SEARCH_TASK,) if self.search is not None else ())
 
     def for_miner(self, uid: int) -> tuple[Challenge, ...]:
         """What `uid` is asked this step: its private instances, then the shared ones."""
@@ -76,15 +98,18 @@ class Round:
 
     @property
     def tasks_per_miner(self) -> int:
-        return sum(PRIVATE.values()) + len(self.shared)
+        searches = SEARCH_PRIVATE if self.search is not None else 0
+        return sum(PRIVATE.values()) + searches + len(self.shared)
 
 
-def build_round(seed: str | None = None) -> Round:
-    """Challenges for one step; the same seed always rebuilds the same round."""
+def build_round(
+    seed: str | None = None, search: search_challenge.SearchSnapshot | None = None
+) -> Round:
+    """Challenges for one step; the same seed (and snapshot) always rebuilds the same round."""
     seed = seed or new_seed()
     shared = tuple(
         replace(_instance(seed, "shared", k, task=task), shared=True)
         for task in TASKS
         for k in range(SHARED[task])
     )
-    return Round(seed, shared)
+    return Round(seed, shared, search=search)
