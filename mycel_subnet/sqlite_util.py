@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 
 def enable_wal(conn: sqlite3.Connection, timeout_s: float) -> str:
@@ -41,3 +42,19 @@ def immediate_transaction(
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+
+def open_shared(
+    path: str | Path, schema: str, *, synchronous: str = "NORMAL", timeout_s: float = 30.0
+) -> tuple[sqlite3.Connection, threading.RLock]:
+    """A WAL connection in autocommit mode that worker threads share under the returned lock
+    (never two at once), with `schema` applied: the opening every small store repeats."""
+    if synchronous not in ("NORMAL", "FULL"):
+        raise ValueError(f"synchronous must be NORMAL or FULL, got {synchronous!r}")
+    conn = sqlite3.connect(
+        str(path), timeout=timeout_s, isolation_level=None, check_same_thread=False
+    )
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.executescript(schema)
+    return conn, threading.RLock()

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
 from collections.abc import Callable, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from mycel_subnet.sqlite_util import immediate_transaction
+from mycel_subnet.sqlite_util import immediate_transaction, open_shared
 
 SCORES_FILE = "scores.sqlite"
 SCHEMA = """
@@ -66,13 +65,7 @@ class ScoreStore:
         self.alpha = alpha
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # Used from worker threads (never two at once: the lock serialises every call).
-        self._conn = sqlite3.connect(
-            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
-        )
-        self._lock = threading.RLock()
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(SCHEMA)
+        self._conn, self._lock = open_shared(self.path, SCHEMA, synchronous="FULL")
 
     def close(self) -> None:
         with self._lock:

@@ -11,13 +11,11 @@ that now holds another hash starts again as new; both are reported by the caller
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from mycel_subnet.sqlite_util import immediate_transaction
+from mycel_subnet.sqlite_util import immediate_transaction, open_shared
 
 VERIFY_FILE = "verification.sqlite"
 SCHEMA = """
@@ -68,13 +66,8 @@ class VerificationStore:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(
-            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
-        )
-        self._lock = threading.RLock()
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.executescript(SCHEMA)
+        # Used from worker threads (never two at once: the lock serialises every call).
+        self._conn, self._lock = open_shared(self.path, SCHEMA, synchronous="NORMAL")
 
     def close(self) -> None:
         with self._lock:
