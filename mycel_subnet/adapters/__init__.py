@@ -9,6 +9,7 @@ from mycel_subnet.adapters.errors import (
 )
 from mycel_subnet.adapters.package import (
     adapter_hash,
+    attach_adapter,
     fetch_adapter,
     load_adapter,
     package_adapter,
@@ -22,6 +23,7 @@ __all__ = [
     "DedupResult",
     "InvalidAdapterArchive",
     "adapter_hash",
+    "attach_adapter",
     "fetch_adapter",
     "find_duplicates",
     "load_adapter",

@@ -112,13 +112,22 @@ def load_adapter(
     max_bytes: int | None = None,
 ) -> PeftModel:
     """Fetch and verify `adapter`, then load it onto `model` (a transformers base model)."""
+    folder = fetch_adapter(
+        adapter, store, dest_dir, expected_base_model=expected_base_model, max_bytes=max_bytes
+    )
+    return attach_adapter(model, adapter, folder)
+
+
+def attach_adapter(model: Any, adapter: ModelAdapter, folder: str | os.PathLike[str]) -> PeftModel:
+    """Load a folder `fetch_adapter` wrote onto `model`; every tensor must find its place.
+
+    Separate from the fetch so a caller can verify the adapter before it loads a large base.
+    """
     from peft import PeftModel, get_peft_model_state_dict
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    folder = fetch_adapter(
-        adapter, store, dest_dir, expected_base_model=expected_base_model, max_bytes=max_bytes
-    )
+    folder = Path(folder)
     try:
         expected: dict[str, torch.Tensor] = load_file(str(folder / WEIGHTS))
     except (SafetensorError, OSError, ValueError) as exc:

@@ -1,5 +1,6 @@
-"""`mycel pattern ...`: the collective from the command line (extract, publish, find, show, use,
-rate, earnings, serve). Each subcommand calls the same function as the local HTTP API.
+"""`mycel pattern ...`: the collective from the command line (extract, publish, publish-adapter,
+find, show, use, rate, earnings, serve). Each subcommand calls the same function as the local
+HTTP API.
 
 Every subcommand takes --json (the result object as one JSON document on stdout), prints
 progress lines for slow steps on stderr, and ends a failure with one line: exit 2 for bad
@@ -68,6 +69,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     _common(p)
     p.set_defaults(run=run, op="publish")
 
+    p = actions.add_parser(
+        "publish-adapter", help="a trained peft LoRA folder -> a model_adapter pattern, published"
+    )
+    p.add_argument("folder", help="a peft save_pretrained folder (adapter_model.safetensors)")
+    p.add_argument(
+        "--base-model", required=True,
+        help="the base model it was trained on (this instance loads toy-llama-v1 and "
+        "HuggingFaceTB/SmolLM2-135M-Instruct)",
+    )  # fmt: skip
+    p.add_argument("--trigger", required=True, help="what the adapter is for, in plain words")
+    p.add_argument("--domain", required=True, help="the pattern's domain, e.g. general")
+    p.add_argument(
+        "--requirement", action="append", default=None, dest="requirements",
+        help="a context requirement (repeatable)",
+    )  # fmt: skip
+    p.add_argument("--price", default="0", help="per use: yoctoNEAR, or e.g. 0.01NEAR")
+    _common(p)
+    p.set_defaults(run=run, op="publish-adapter")
+
     p = actions.add_parser("find", help="discover patterns (local store and registry)")
     p.add_argument("query", help="what you need, in your own words")
     p.add_argument("--domain", default=None, help="search this domain only (default: all)")
@@ -91,8 +111,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("id", help="content id (64 hex) or NEAR registry id")
     p.add_argument(
         "--args", type=_json_arg, default=None,
-        help="JSON: a list of call arguments (code), an object of variables (prompt, workflow)",
+        help="JSON: a list of call arguments (code), an object of variables (prompt, workflow), "
+        '{"prompt": ..., "max_new_tokens": N} (model adapter)',
     )  # fmt: skip
+    p.add_argument(
+        "--prompt", default=None, help="the text a model adapter pattern is run on (not --args)"
+    )
     _common(p)
     p.set_defaults(run=run, op="use")
 
@@ -148,6 +172,7 @@ def _progress(line: str) -> None:
 
 async def _call(args: argparse.Namespace) -> Any:
     from mycel_subnet.collective import (
+        BadInput,
         Instance,
         earnings,
         extract,
@@ -168,6 +193,14 @@ async def _call(args: argparse.Namespace) -> Any:
             )  # fmt: skip
         if op == "publish":
             return await publish(instance, args.id, args.price, progress=_progress)
+        if op == "publish-adapter":
+            from mycel_subnet.collective.adapter_publish import publish_adapter
+
+            return await publish_adapter(
+                instance, args.folder, base_model=args.base_model, trigger=args.trigger,
+                domain=args.domain, price=args.price, requirements=args.requirements,
+                progress=_progress,
+            )  # fmt: skip
         if op == "find":
             return await find(
                 instance, args.query, domain=args.domain, max_price=args.max_price,
@@ -177,7 +210,10 @@ async def _call(args: argparse.Namespace) -> Any:
         if op == "show":
             return await show(instance, args.id, progress=_progress)
         if op == "use":
-            return await use(instance, args.id, args.args, progress=_progress)
+            if args.prompt is not None and args.args is not None:
+                raise BadInput("give --prompt or --args, not both")
+            call = args.prompt if args.prompt is not None else args.args
+            return await use(instance, args.id, call, progress=_progress)
         if op == "rate":
             return await rate(instance, args.id, success=not args.failure, rating=args.rating)
         return await earnings(instance)
@@ -227,12 +263,16 @@ def render(op: str, out: Any) -> str:
         else:
             lines.append(f"pattern {out.pattern_id} ({out.kind}, {out.domain}): {out.trigger}")
         return "\n".join(lines)
-    if op == "publish":
+    if op in ("publish", "publish-adapter"):
         state = "already published" if out.already_published else "published"
-        return (
+        line = (
             f"{state}: {out.pattern_id} as #{out.near_id} on {out.network}, "
             f"metadata {out.metadata_cid}, price {_yocto(out.price)}"
         )
+        if op == "publish-adapter":
+            line += f"\nadapter {out.adapter_cid} (weights sha256 {out.adapter_hash}) for "
+            line += out.base_model + ("" if out.loadable_here else " (not loadable here)")
+        return line
     if op == "find":
         lines = [
             f"{p.pattern_id[:12]} #{p.near_id} {p.source:<14} final {p.score.final:.3f} = "

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from mycel_subnet.collective import earnings, extract, find, publish, rate, show, use
+from mycel_subnet.collective.adapter_publish import AdapterPublishOut, publish_adapter
 from mycel_subnet.collective.errors import BadInput, CollectiveError, Refused
 from mycel_subnet.collective.instance import Instance, InstanceConfig
 from mycel_subnet.collective.models import (
@@ -46,6 +47,15 @@ class PublishIn(_In):
     price: str = Field("0", description="yoctoNEAR, or an amount like 0.01NEAR")
 
 
+class PublishAdapterIn(_In):
+    folder: str = Field(description="a peft save_pretrained LoRA folder on this machine")
+    base_model: str = Field(description="the base model it was trained on")
+    trigger: str
+    domain: str
+    price: str = Field("0", description="yoctoNEAR, or an amount like 0.01NEAR")
+    requirements: list[str] = Field(default_factory=list, max_length=32)
+
+
 class FindIn(_In):
     query: str
     domain: str | None = None
@@ -55,7 +65,7 @@ class FindIn(_In):
 
 
 class UseIn(_In):
-    args: Any = None
+    args: Any = Field(None, description='a model adapter: "prompt" or {"prompt", "max_new_tokens"}')
 
 
 class RateIn(_In):
@@ -106,6 +116,13 @@ def create_app(config: InstanceConfig, gateway: Any = None) -> FastAPI:
     @app.post("/patterns/{pattern_id}/publish", response_model=PublishOut)
     async def post_publish(pattern_id: str, body: PublishIn, request: Request) -> PublishOut:
         return await publish(inst(request), pattern_id, body.price)
+
+    @app.post("/patterns/publish-adapter", response_model=AdapterPublishOut)
+    async def post_publish_adapter(body: PublishAdapterIn, request: Request) -> AdapterPublishOut:
+        return await publish_adapter(
+            inst(request), body.folder, base_model=body.base_model, trigger=body.trigger,
+            domain=body.domain, price=body.price, requirements=body.requirements,
+        )  # fmt: skip
 
     @app.post("/patterns/find", response_model=FindOut)
     async def post_find(body: FindIn, request: Request) -> FindOut:

@@ -26,7 +26,7 @@ def snippets(language: str) -> list[str]:
 
 
 def test_the_page_has_runnable_snippets():
-    assert len(snippets("bash")) >= 2 and len(snippets("python")) >= 1
+    assert len(snippets("bash")) >= 3 and len(snippets("python")) >= 1
 
 
 def test_every_runnable_snippet_runs(tmp_path):
@@ -52,7 +52,8 @@ def test_every_runnable_snippet_runs(tmp_path):
         )  # fmt: skip
         assert done.returncode == 0, f"bash snippet {index}:\n{done.stdout}\n{done.stderr}"
         outputs.append(done.stdout)
-    walk, api = outputs
+    walk, adapter, api = outputs
+    assert "invoice report search query" in adapter and "model_adapter" in adapter
     assert "already published" in walk and "33.34" in walk
     assert "net 9500000000000000000000" in walk
     assert "Marta" not in walk and "brightlane" not in walk
