@@ -151,8 +151,10 @@ class MinerSettings(_Section):
     max_body_bytes: int = Field(
         1_048_576, ge=1024, le=16 * 1_048_576, description="largest request body accepted"
     )
-    rate_limit_per_ip: float = Field(20.0, gt=0, description="requests per second per IP")
-    rate_limit_per_hotkey: float = Field(10.0, gt=0, description="requests per second per hotkey")
+    # One validator step sends a miner about 11 requests at once (private, shared and search
+    # challenges) plus pattern verifications and organic gateway queries: the limits leave room.
+    rate_limit_per_ip: float = Field(60.0, gt=0, description="requests per second per IP")
+    rate_limit_per_hotkey: float = Field(40.0, gt=0, description="requests per second per hotkey")
     min_stake: float = Field(0.0, ge=0.0, description="TAO a caller needs to be served")
     require_validator_permit: bool = Field(
         True, description="serve only callers holding a validator permit"

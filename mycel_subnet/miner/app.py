@@ -130,7 +130,8 @@ class MinerService:
         self.verifier = RequestVerifier(self.hotkey, max_age_s=limits.auth_max_age_s)
         self.ip_limiter = TokenBucketLimiter(limits.rate_limit_per_ip)
         self.hotkey_limiter = TokenBucketLimiter(limits.rate_limit_per_hotkey)
-        self.admission = AdmissionController(limits.max_in_flight, max_waiting=limits.max_waiting)
+        waiting = limits.max_waiting if limits.max_waiting is not None else 3 * limits.max_in_flight
+        self.admission = AdmissionController(limits.max_in_flight, max_waiting=waiting)
         self.executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=limits.max_in_flight, thread_name_prefix="engine"
         )

@@ -13,11 +13,11 @@ FD_HEADROOM = 256  # descriptors beside the connections: model files, chain sock
 @dataclass(frozen=True)
 class ServiceLimits:
     max_in_flight: int = 8
-    max_waiting: int | None = None  # None: as many as max_in_flight
+    max_waiting: int | None = None  # None: three times max_in_flight (a validator step's burst)
     max_queue_wait_s: float = 0.5  # a saturated miner refuses after this, not at the deadline
     max_body_bytes: int = L.MAX_BODY_BYTES
-    rate_limit_per_ip: float = 20.0
-    rate_limit_per_hotkey: float = 10.0
+    rate_limit_per_ip: float = 60.0
+    rate_limit_per_hotkey: float = 40.0
     max_deadline_s: float = L.MAX_DEADLINE_S
     deadline_margin_s: float = 0.05  # kept back to serialise, sign and send the answer
     auth_max_age_s: float = 10.0

@@ -440,3 +440,24 @@ def test_the_miners_own_wiring_syncs_and_answers(tmp_path, keys, monkeypatch):
     finally:
         background.stop()
         world.close()
+
+
+def test_a_miner_with_default_limits_serves_a_whole_step_without_refusals(registry, keys):
+    """A step sends each miner every challenge at once (search included); the miner's default
+    rate limits and queue must take that burst, or an honest miner loses tasks to 429/503."""
+    from mycel_subnet.config import MinerSettings
+    from mycel_subnet.miner.limits import ServiceLimits
+
+    validator = keys["validator"]
+    snap = snapshot_with([(validator.hotkey.ss58_address, 100.0, True)])
+    cache = MetagraphCache(lambda: snap, refresh_s=3600, initial=snap)
+    round_ = build_round("d" * 32, registry.snapshot)
+    limits = ServiceLimits.from_settings(MinerSettings())
+    with running_miner(keys["honest"], cache=cache, searcher=Honest(registry.miner),
+                       limits=limits) as miner:  # fmt: skip
+        target = MinerTarget(1, miner.hotkey, miner.hotkey, miner.url)
+        outcome = asyncio.run(run_round(round_, [target], wallet=validator,
+                                        checker=SandboxChecker(), timeout_s=10.0,
+                                        max_response_bytes=1_048_576))  # fmt: skip
+    sent = sum(len(c.requests) for c in round_.for_miner(1))
+    assert sent >= 8 and dict(outcome.queries) == {"ok": sent}, outcome.queries
