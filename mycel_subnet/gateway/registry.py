@@ -1,8 +1,10 @@
 """The validator's own view of the pattern registry: which ids exist, and their registry facts.
 
-Miners' search answers are checked against it, never trusted. Registry entries are append-only
-(an id, once registered, keeps its hash and CID), so a found entry is cached for the process; a
-miss is cached briefly, since the id may be registered a moment later. Lookups are bounded in
+Miners' search answers are checked against it, never trusted. An id keeps its hash and CID once
+registered, but its status changes (verified, quarantined, removed), so a found entry is cached
+for FOUND_TTL_S only, and a miss for MISS_TTL_S, since the id may be registered a moment later.
+A quarantined pattern is never returned: callers must not be offered what validators judged
+unsafe, whatever miners' indexes still hold. Lookups are bounded in
 count and time, and a registry that does not answer is an error the gateway reports (503), not a
 reason to pass unchecked ids through.
 """
@@ -18,6 +20,7 @@ from typing import Protocol
 from mycel_subnet.near.models import PatternEntry
 
 MISS_TTL_S = 30.0
+FOUND_TTL_S = 60.0
 MAX_CACHED = 50_000
 LOOKUP_CONCURRENCY = 8
 
@@ -42,14 +45,15 @@ class CachedRegistryView:
     def __init__(self, client: _EntrySource, *, timeout_s: float = 5.0) -> None:
         self.client = client
         self.timeout_s = timeout_s
-        self._found: OrderedDict[str, PatternEntry] = OrderedDict()
+        self._found: OrderedDict[str, tuple[PatternEntry, float]] = OrderedDict()
         self._missing: dict[str, float] = {}
 
     def _cached(self, pid: str) -> PatternEntry | bool | None:
         """The entry, None for a fresh miss, False when unknown."""
-        if pid in self._found:
+        hit = self._found.get(pid)
+        if hit is not None and time.monotonic() - hit[1] < FOUND_TTL_S:
             self._found.move_to_end(pid)
-            return self._found[pid]
+            return hit[0]
         seen = self._missing.get(pid)
         if seen is not None and time.monotonic() - seen < MISS_TTL_S:
             return None
@@ -61,7 +65,8 @@ class CachedRegistryView:
                 self._missing.clear()
             self._missing[pid] = time.monotonic()
             return
-        self._found[pid] = entry
+        self._found[pid] = (entry, time.monotonic())
+        self._found.move_to_end(pid)
         if len(self._found) > MAX_CACHED:
             self._found.popitem(last=False)
 
@@ -73,7 +78,7 @@ class CachedRegistryView:
             hit = self._cached(pid)
             if hit is False:
                 unknown.append(pid)
-            elif hit is not None:
+            elif hit is not None and hit.status != "quarantined":
                 out[pid] = hit  # type: ignore[assignment]
         if unknown:
             gate = asyncio.Semaphore(LOOKUP_CONCURRENCY)
@@ -96,6 +101,6 @@ class CachedRegistryView:
             for pid, entry in found:
                 valid = entry if entry is not None and entry.pattern_hash == pid else None
                 self._remember(pid, valid)
-                if valid is not None:
+                if valid is not None and valid.status != "quarantined":
                     out[pid] = valid
         return out

@@ -259,3 +259,28 @@ def test_health_and_openapi(subnet):
             assert ref.rsplit("/", 1)[1] in doc["components"]["schemas"]
         assert "LearnedPattern" in doc["components"]["schemas"]
         assert set(doc["components"]["securitySchemes"]) == {"apiKey", "btauth"}
+
+
+def test_a_pattern_quarantined_after_it_was_found_is_never_offered_again(subnet, monkeypatch):
+    """Miners' indexes keep a pattern the validators later judge unsafe; the gateway checks the
+    registry's status (its cache expires) and drops it, so a caller is never offered it."""
+    from mycel_subnet.gateway import registry as gateway_registry
+    from mycel_subnet.near.ledger import DEFAULT_REGISTRY
+    from tests.gateway.harness import OWNER
+
+    gateway = subnet.build()
+    bill = pattern_hash(CATALOGUE[0][1])
+    with gateway_running(gateway) as url, httpx.Client(base_url=url, timeout=30) as http:
+        auth = _auth(gateway)
+        first = http.post(SEARCH_ROUTE, headers=auth, json={"query": BILL, "k": 3}).json()
+        entry = next(p for p in first["patterns"] if p["pattern_id"] == bill)
+        subnet.ledger.create_account("attester.mycel.test")
+        subnet.ledger.call(
+            OWNER, DEFAULT_REGISTRY, "add_attester", {"account": "attester.mycel.test"}
+        )
+        verdict = {"pattern_id": entry["near_id"], "quality_ppm": 0, "safe": False,
+                   "reason": "runs os.system"}  # fmt: skip
+        subnet.ledger.call("attester.mycel.test", DEFAULT_REGISTRY, "attest_pattern", verdict)
+        monkeypatch.setattr(gateway_registry, "FOUND_TTL_S", 0.0)
+        again = http.post(SEARCH_ROUTE, headers=auth, json={"query": BILL, "k": 3}).json()
+    assert bill not in [p["pattern_id"] for p in again.get("patterns", [])], again
