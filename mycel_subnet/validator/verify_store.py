@@ -1,10 +1,11 @@
 """What the validator has verified, and when: one SQLite row per registry pattern id.
 
-The draw order of a verification pass is here: ids never checked first (lowest id first, so
-new registrations are reached in order), then checked but never attested ones (no calibrated
-miner answered yet, or their metadata could not be fetched) once `retry_s` has passed, then the
-least recently verified attested ones once `recheck_s` has passed. Quarantined patterns are
-final: their content is fixed by its hash, so a verdict of unsafe code never changes.
+The draw order of a verification pass is here: ids never checked first (the newest first: what
+was just published is what its creator waits on), then checked but never attested ones (no
+calibrated miner answered yet, or their metadata could not be fetched) once `retry_s` has
+passed, then the least recently verified attested ones once `recheck_s` has passed.
+Quarantined patterns are final: their content is fixed by its hash, so a verdict of unsafe
+code never changes.
 A registry reset (its next_id below what this store has seen) empties the store, and an id
 that now holds another hash starts again as new; both are reported by the caller.
 """
@@ -111,7 +112,7 @@ class VerificationStore:
         if limit <= 0:
             return []
         picked = [r[0] for r in self._rows(
-            "SELECT id FROM patterns WHERE final=0 AND checked_at IS NULL ORDER BY id LIMIT ?",
+            "SELECT id FROM patterns WHERE final=0 AND checked_at IS NULL ORDER BY id DESC LIMIT ?",
             (limit,),
         )]  # fmt: skip
         if len(picked) < limit:

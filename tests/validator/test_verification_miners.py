@@ -130,4 +130,4 @@ def test_the_per_step_bound_holds(tmp_path):
         _verify(tmp_path, "w", [_honest()], [0.9], patterns, per_step=2)
     )
     assert len(report.verdicts) == 2
-    assert [e.status for e in entries] == ["verified"] * 2 + ["unverified"] * 4  # ids in order
+    assert [e.status for e in entries] == ["unverified"] * 4 + ["verified"] * 2  # newest first

@@ -124,13 +124,13 @@ def test_a_miner_s_score_is_capped_by_the_safety_it_saw():
 def test_the_store_draws_new_ids_first_then_retries_then_the_least_recently_verified(tmp_path):
     store = VerificationStore(tmp_path / "v.sqlite")
     assert store.discover(6, now=0.0) == (5, 0)  # ids 1..5
-    assert store.due(3, 10.0, retry_s=60, recheck_s=600) == [1, 2, 3]
+    assert store.due(3, 10.0, retry_s=60, recheck_s=600) == [5, 4, 3]  # the newest first
     for pid in (1, 2, 3):
         store.checked(pid, 10.0, 500_000, True, "")
     store.attested(1, 10.0, 500_000, True)
     store.attested(2, 10.0, 0, False)  # quarantined: final
-    assert store.due(5, 20.0, retry_s=60, recheck_s=600) == [4, 5]
-    assert store.due(5, 100.0, retry_s=60, recheck_s=600) == [4, 5, 3]  # 3: checked, no attest
+    assert store.due(5, 20.0, retry_s=60, recheck_s=600) == [5, 4]
+    assert store.due(5, 100.0, retry_s=60, recheck_s=600) == [5, 4, 3]  # 3: checked, no attest
     for pid in (4, 5):
         store.checked(pid, 100.0, None, True, "")
     assert store.due(5, 700.0, retry_s=60, recheck_s=600) == [3, 4, 5, 1]
@@ -139,5 +139,5 @@ def test_the_store_draws_new_ids_first_then_retries_then_the_least_recently_veri
                               "removed": 1, "pending": 2}  # fmt: skip
     assert store.discover(9, now=800.0) == (3, 0)
     assert store.discover(3, now=900.0) == (2, 5 + 3)  # the registry was reset: start over
-    assert store.due(9, 900.0, retry_s=60, recheck_s=600) == [1, 2]
+    assert store.due(9, 900.0, retry_s=60, recheck_s=600) == [2, 1]
     store.close()
