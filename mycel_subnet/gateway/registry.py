@@ -3,10 +3,10 @@
 Miners' search answers are checked against it, never trusted. An id keeps its hash and CID once
 registered, but its status changes (verified, quarantined, removed), so a found entry is cached
 for FOUND_TTL_S only, and a miss for MISS_TTL_S, since the id may be registered a moment later.
-A quarantined pattern is never returned: callers must not be offered what validators judged
-unsafe, whatever miners' indexes still hold. Lookups are bounded in
-count and time, and a registry that does not answer is an error the gateway reports (503), not a
-reason to pass unchecked ids through.
+Entries carry their status, so the gateway can refuse to offer a quarantined pattern that
+miners' indexes still hold (without blaming the miners: it was clean when they indexed it).
+Lookups are bounded in count and time, and a registry that does not answer is an error the
+gateway reports (503), not a reason to pass unchecked ids through.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ class CachedRegistryView:
             hit = self._cached(pid)
             if hit is False:
                 unknown.append(pid)
-            elif hit is not None and hit.status != "quarantined":
+            elif hit is not None:
                 out[pid] = hit  # type: ignore[assignment]
         if unknown:
             gate = asyncio.Semaphore(LOOKUP_CONCURRENCY)
@@ -101,6 +101,6 @@ class CachedRegistryView:
             for pid, entry in found:
                 valid = entry if entry is not None and entry.pattern_hash == pid else None
                 self._remember(pid, valid)
-                if valid is not None and valid.status != "quarantined":
+                if valid is not None:
                     out[pid] = valid
         return out

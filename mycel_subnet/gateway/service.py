@@ -295,6 +295,8 @@ class GatewayService:
     def _rejection(entry: PatternEntry | None, request: SearchPatternsRequest) -> str | None:
         if entry is None:
             return "not in the registry"
+        if entry.status == "quarantined":  # never offered; not a miner's fault (see registry.py)
+            return "quarantined by the validators"
         if request.domain is not None and entry.domain != request.domain:
             return f"domain {entry.domain[:40]!r}, not the asked {request.domain!r}"
         if request.registry_upto is not None and entry.id >= request.registry_upto:
