@@ -15,7 +15,11 @@ Run the Mycel subnet on this machine, with no outside service: a throwaway embed
 (bittensor's own SDK code on the 'sim' chain), a subnet, N miners as separate processes with
 different engines (the honest capability ladder and deliberately dishonest ones), and a
 validator that challenges them, scores them against the reference engine's floor and sets
-weights. After K epochs it stops everything and writes a table, a PNG chart and a JSON report.
+weights. Beside them runs the collective loop on a local NEAR ledger: instances extract patterns
+from logs and publish them (one poisoner publishes unsafe code), miners index the registry, the
+validator verifies and attests (quarantining the unsafe one) and sets search tasks, and an
+instance finds a pattern through the validator's gateway, buys it and rates it. After K epochs
+it stops everything and writes a table, the registry's activity, a PNG chart and a JSON report.
 
 Engines: deep, search, reference (the honest ladder, most capable first), llm (deep plus the
 local model), and random, constant, refuse, slow and copier (dishonest on purpose).
@@ -56,6 +60,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--keep-chain", action="store_true", help="keep the throwaway chain file in the output"
     )
+    parser.add_argument(
+        "--no-collective",
+        dest="collective",
+        action="store_false",
+        help="skip the registry loop (instances publishing, verification, search tasks, the "
+        "gateway, a purchase): only the chain, miners and validator",
+    )
     parser.add_argument("--logging.debug", dest="debug", action="store_true", help="debug logs")
     parser.set_defaults(run=run)
 
@@ -73,6 +84,7 @@ def plan_from(args: argparse.Namespace) -> DevnetPlan:
             chain_path=args.chain,
             keep_chain=args.keep_chain or args.chain is not None,
             engines=engines,
+            collective=args.collective,
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None

@@ -13,6 +13,10 @@ from pathlib import Path
 DEFAULT_ENGINES = ("deep", "search", "reference", "copier", "random", "constant")
 DEMO_ENGINES = frozenset({"random", "constant", "refuse", "slow", "copier"})
 ALL_ENGINES = frozenset({"llm", "deep", "search", "reference", "baseline"}) | DEMO_ENGINES
+# Engines whose miners keep no index of the pattern registry, so they fail search tasks: the
+# miner serves search from its index whatever its engine, and a "random" miner that searched
+# honestly would only blur the table. The copier keeps one (it copies, it does not refuse).
+NO_INDEX_ENGINES = frozenset({"random", "constant", "refuse", "slow"})
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class DevnetPlan:
     step_interval_s: float = 2.0
     timeout_s: float = 8.0
     validator_metrics_port: int | None = None
+    collective: bool = True  # the registry loop: publish, index, verify, search, find and buy
 
     def __post_init__(self) -> None:
         if not 1 <= self.miners <= 32:
@@ -39,9 +44,10 @@ class DevnetPlan:
             raise ValueError(f"--block-time must be between 0.05 and 12 s, got {self.block_time_s}")
         if not 5 <= self.tempo <= 1000:
             raise ValueError(f"--tempo must be between 5 and 1000 blocks, got {self.tempo}")
-        if not 1024 <= self.base_port <= 65535 - self.miners:
+        if not 1024 <= self.base_port <= 65535 - self.miners - 1:
             raise ValueError(
-                f"--base-port must leave room for {self.miners} ports, got {self.base_port}"
+                f"--base-port must leave room for {self.miners + 1} ports (the miners and the "
+                f"gateway), got {self.base_port}"
             )
         unknown = set(self.engines) - ALL_ENGINES
         if unknown:
@@ -58,6 +64,15 @@ class DevnetPlan:
     @property
     def miner_ports(self) -> list[int]:
         return [self.base_port + i for i in range(self.miners)]
+
+    @property
+    def gateway_port(self) -> int:
+        """The validator's organic gateway listens just above the miners."""
+        return self.base_port + self.miners
+
+    def keeps_index(self, engine: str) -> bool:
+        """Whether a miner with this engine keeps an index of the registry (search tasks)."""
+        return self.collective and engine not in NO_INDEX_ENGINES
 
     @property
     def chain_file(self) -> Path:

@@ -1,4 +1,5 @@
-"""The devnet's results: a table per miner, a PNG chart over epochs and a JSON report."""
+"""The devnet's results: a table per miner, the registry's activity, a PNG chart over epochs and
+a JSON report."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-TASKS = ("evaluate_pattern", "generate_pattern", "inference")
+from mycel_subnet.devnet.registry_report import (
+    RegistryActivity,
+    plot_registry,
+    registry_lines,
+    render_registry,
+)
+
+TASKS = ("evaluate_pattern", "generate_pattern", "inference", "search_patterns")
 
 
 @dataclass
@@ -24,7 +32,7 @@ class MinerRow:
     incentive: float = 0.0
     emission: float = 0.0  # TAO credited in the last epoch
     near_reward: float = 0.0  # reward mirrored to the NEAR registry (cumulative)
-    accuracy: dict[str, float] = field(default_factory=dict)  # mean accuracy per task type
+    accuracy: dict[str, float] = field(default_factory=dict)  # mean accuracy per task it got
     duplicate_steps: int = 0  # steps in which it shared one reward with duplicates
     steps: int = 0
     reasons: list[str] = field(default_factory=list)  # why its low scores were low
@@ -57,6 +65,7 @@ class DevnetReport:
     queries: int = 0
     weight_sets: int = 0
     notes: list[str] = field(default_factory=list)
+    registry: RegistryActivity | None = None  # None: the collective loop was off
 
     def final(self) -> list[MinerRow]:
         return self.epochs[-1].miners if self.epochs else []
@@ -78,6 +87,7 @@ class DevnetReport:
             ],
             "epochs": [asdict(e) for e in self.epochs],
             "steps": [asdict(s) for s in self.steps],
+            "registry": self.registry.to_json() if self.registry is not None else None,
         }
 
 
@@ -89,6 +99,7 @@ def render_table(report: DevnetReport) -> Table:
         "eval acc",
         "gen acc",
         "infer acc",
+        "search acc",
         "dup steps",
         "avg score",
         "last weight",
@@ -101,7 +112,7 @@ def render_table(report: DevnetReport) -> Table:
         table.add_row(
             str(m.uid),
             m.engine,
-            *(f"{m.accuracy.get(task, 0.0):.2f}" for task in TASKS),
+            *(f"{m.accuracy[task]:.2f}" if task in m.accuracy else "-" for task in TASKS),
             f"{m.duplicate_steps}/{m.steps}",
             f"{report.mean_score(m.uid):.3f}",
             f"{m.weight:.3f}",
@@ -132,8 +143,8 @@ def write_chart(report: DevnetReport, path: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    fig, axes = plt.subplots(2, 3, figsize=(16, 8.5), constrained_layout=True)
-    (ax_reward, ax_incentive, ax_why), task_axes = axes[0], axes[1]
+    fig, axes = plt.subplots(2, 4, figsize=(20, 8.5), constrained_layout=True)
+    (ax_reward, ax_incentive, ax_registry, ax_why), task_axes = axes[0], axes[1]
     final = {m.uid: m for m in report.final()}
     uids = sorted({m.uid for e in report.epochs for m in e.miners} | set(final))
     engines = {m.uid: m.engine for e in report.epochs for m in e.miners}
@@ -164,6 +175,7 @@ def write_chart(report: DevnetReport, path: Path) -> None:
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     if uids:
         ax_reward.legend(fontsize=7)
+    plot_registry(ax_registry, report.registry)
     ax_why.axis("off")
     ax_why.set_title("why low scores were low")
     lines = []
@@ -186,13 +198,18 @@ def write_report(report: DevnetReport, out_dir: Path, console: Console | None = 
     console = console or Console()
     wide = Console(width=max(console.width, 150), file=console.file, highlight=False)
     wide.print(render_table(report))
+    if report.registry is not None:
+        wide.print(render_registry(report.registry))
+        console.print("\n".join(registry_lines(report.registry)), highlight=False, markup=False,
+                      soft_wrap=True)  # fmt: skip
     console.print(render_reasons(report), highlight=False, markup=False, soft_wrap=True)
     console.print(
-        "acc: mean accuracy per task over the validator's steps; dup steps: steps in which the "
-        "miner split one reward with miners giving the same answers (one engine); avg score: "
-        "the validator's moving average, averaged over the epoch ends; last weight: the weight "
-        "last set; last emission τ: TAO of the last epoch; NEAR reward total: the cumulative "
-        "sum mirrored to the registry",
+        "acc: mean accuracy per task over the validator's steps (-: never asked; search only "
+        "runs once the registry holds validator.search_min_patterns); dup steps: steps in "
+        "which the miner split one reward with miners giving the same answers (one engine); "
+        "avg score: the validator's moving average, averaged over the epoch ends; last "
+        "weight: the weight last set; last emission τ: TAO of the last epoch; NEAR reward "
+        "total: the cumulative sum mirrored to the reputation contract",
         highlight=False,
     )
     return {"json": json_path, "chart": chart_path}

@@ -1,7 +1,10 @@
 """`mycel devnet`: the whole subnet on one machine, start to report, with a clean stop.
 
-Order: preflight (ports, dependencies) -> chain, subnet, wallets -> miners as separate processes
--> the validator -> watch K epochs with a live view -> stop everything -> report.
+Order: preflight (ports, dependencies) -> chain, subnet, wallets (and the NEAR ledger, with the
+gateway's API key) -> miners as separate processes, while instances fill the pattern registry in
+a thread (seed.py) -> the validator, with its gateway -> watch K epochs with a live view -> the
+organic phase: an instance finds and buys a pattern through the gateway (organic.py) -> stop
+everything -> report (the registry's activity read from the ledger).
 """
 
 from __future__ import annotations
@@ -20,7 +23,17 @@ from rich.live import Live
 from rich.table import Table
 
 from mycel_subnet.devnet.chain_setup import DevnetChain, StaleNeuronsError, create_devnet_chain
+from mycel_subnet.devnet.collective_phase import (
+    SEED_TIMEOUT_S,
+    Seeding,
+    miner_registry_flags,
+    organic_or_why_not,
+    registry_activity,
+    validator_collective_flags,
+)
+from mycel_subnet.devnet.errors import DevnetError
 from mycel_subnet.devnet.miner_views import wait_for_views
+from mycel_subnet.devnet.near_world import DevnetWorld, prepare_world
 from mycel_subnet.devnet.observe import Observer
 from mycel_subnet.devnet.plan import DevnetPlan
 from mycel_subnet.devnet.processes import ProcessGroup, taken_ports, wait_for_port
@@ -38,14 +51,6 @@ DEVNET_SCORE_ALPHA = 0.3
 MINER_METAGRAPH_REFRESH_S = 2.0
 VIEW_TIMEOUT_S = 60.0
 PROGRESS_EVERY_S = 10.0
-
-
-class DevnetError(RuntimeError):
-    """A devnet run cannot go on; the message says why and what to do."""
-
-    def __init__(self, message: str, code: ExitCode = ExitCode.FAILURE) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 def preflight(plan: DevnetPlan) -> None:
@@ -67,11 +72,16 @@ def preflight(plan: DevnetPlan) -> None:
 
 
 def _extra_ports(plan: DevnetPlan) -> list[int]:
-    return [plan.validator_metrics_port] if plan.validator_metrics_port else []
+    ports = [plan.validator_metrics_port] if plan.validator_metrics_port else []
+    return ports + ([plan.gateway_port] if plan.collective else [])
 
 
-def _neuron_env(plan: DevnetPlan) -> dict[str, str]:
+def _neuron_env(plan: DevnetPlan, world: DevnetWorld | None = None) -> dict[str, str]:
+    # With the collective loop, the neurons get a HOME inside the output folder: the local NEAR
+    # ledger has no setting of its own, and the devnet's must not be the user's ~/.mycel one.
+    home = {"HOME": str(world.home.resolve())} if world is not None else {}
     return {
+        **home,
         # the "slow" engine sleeps a fraction of the validator's timeout: give it the real one
         "MYCEL_VALIDATOR__TIMEOUT_S": str(plan.timeout_s),
         "HF_HUB_OFFLINE": "1",
@@ -94,7 +104,9 @@ def _common_flags(chain: DevnetChain, wallet_name: str) -> list[str]:
     ]  # fmt: skip
 
 
-def start_miners(plan: DevnetPlan, chain: DevnetChain, group: ProcessGroup) -> None:
+def start_miners(
+    plan: DevnetPlan, chain: DevnetChain, group: ProcessGroup, world: DevnetWorld | None = None
+) -> None:
     for miner, engine, port in zip(chain.miners, plan.miner_engines, plan.miner_ports, strict=True):
         argv = [
             sys.executable, "-m", "neurons.miner",
@@ -105,6 +117,7 @@ def start_miners(plan: DevnetPlan, chain: DevnetChain, group: ProcessGroup) -> N
             "--miner.engine", engine,
             "--miner.min_stake", "0",
             "--miner.metagraph_refresh_s", str(MINER_METAGRAPH_REFRESH_S),
+            *miner_registry_flags(plan, world, miner.name, engine),
         ]  # fmt: skip
         group.start(f"miner{miner.uid}-{engine}", argv)
     for child, port in zip(group.children, plan.miner_ports, strict=False):
@@ -114,7 +127,9 @@ def start_miners(plan: DevnetPlan, chain: DevnetChain, group: ProcessGroup) -> N
             )
 
 
-def start_validator(plan: DevnetPlan, chain: DevnetChain, group: ProcessGroup) -> None:
+def start_validator(
+    plan: DevnetPlan, chain: DevnetChain, group: ProcessGroup, world: DevnetWorld | None = None
+) -> None:
     argv = [
         sys.executable, "-m", "neurons.validator",
         *_common_flags(chain, "validator"),
@@ -125,6 +140,7 @@ def start_validator(plan: DevnetPlan, chain: DevnetChain, group: ProcessGroup) -
         # a devnet lasts a few epochs: a faster moving average shows the ranking within them
         "--validator.moving_average_alpha", str(DEVNET_SCORE_ALPHA),
         "--wandb.mode", "offline",
+        *validator_collective_flags(world),
     ]  # fmt: skip
     if plan.validator_metrics_port:
         argv += ["--validator.metrics_port", str(plan.validator_metrics_port)]
@@ -278,28 +294,42 @@ def run_devnet(plan: DevnetPlan, console: Console | None = None) -> int:
         raise DevnetError(str(exc), ExitCode.USAGE) from None
     for note in chain.notes:
         console.print(note, highlight=False, markup=False)
-    group = ProcessGroup(log_dir=plan.out_dir / "logs", env=_neuron_env(plan))
+    world = prepare_world(plan, chain) if plan.collective else None
+    group = ProcessGroup(log_dir=plan.out_dir / "logs", env=_neuron_env(plan, world))
     observer = Observer(plan, chain)
     interrupted = False
+    seed = organic = None
     try:
+        seeding = Seeding(world, chain, console) if world is not None else None
         console.print("starting miners: " + ", ".join(plan.miner_engines))
-        start_miners(plan, chain, group)
+        start_miners(plan, chain, group, world)
         console.print("waiting for the first epoch to grant the validator its permit")
         block = wait_for_permit(observer, group, timeout_s=plan.epoch_seconds * 3 + 30)
         console.print(f"permit at block {block}; waiting for every miner to see it")
         wait_for_miner_views(plan, group, block)
-        console.print("starting the validator")
-        start_validator(plan, chain, group)
+        if seeding is not None:
+            seed = seeding.join(SEED_TIMEOUT_S)
+            console.print(f"registry: {seed.published} patterns published in {seed.seconds:.0f} s")
+        console.print("starting the validator" + (f" (gateway on port {plan.gateway_port})"
+                                                   if world is not None else ""))  # fmt: skip
+        start_validator(plan, chain, group, world)
         report = watch(plan, observer, group, console)
+        if world is not None:
+            organic = organic_or_why_not(plan, world, seed, lambda: _check_children(group), console)
     except KeyboardInterrupt:
         interrupted = True
+        when = "during the organic phase" if observer.state.epochs_seen >= plan.epochs else (
+            "before the last epoch")  # fmt: skip
         report = observer.report
-        report.notes.append("interrupted by the user before the last epoch")
+        report.notes.append(f"interrupted by the user {when}")
     finally:
         console.print("stopping neurons ...")
         group.stop_all()
     report.notes.extend(chain.notes)
     observer.finish(report)
+    report.registry = registry_activity(world, plan, seed, organic)
+    if report.registry is not None:
+        report.notes.extend(report.registry.problems)
     paths = write_report(report, plan.out_dir, Console(highlight=False))
     if not plan.keep_chain and plan.chain_path is None:
         _remove_chain(chain.path)

@@ -200,3 +200,51 @@ def failure_notes(state_dir: Path) -> list[str]:
         for (status, message), n in sorted(weights.items())
     ]
     return notes
+
+
+VERIFICATIONS_FILE = "verifications.jsonl"
+
+
+def verification_outcomes(state_dir: Path) -> dict[str, int]:
+    """How many verdicts of each outcome the validator's verification passes wrote (attested,
+    quarantined, held, pending, unavailable, failed, gone), over every pass."""
+    path = Path(state_dir) / VERIFICATIONS_FILE
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return {}
+    tally: dict[str, int] = {}
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        verdicts = record.get("verdicts") if isinstance(record, dict) else None
+        for verdict in verdicts if isinstance(verdicts, list) else []:
+            if isinstance(verdict, dict) and isinstance(verdict.get("outcome"), str):
+                tally[verdict["outcome"]] = tally.get(verdict["outcome"], 0) + 1
+    return dict(sorted(tally.items()))
+
+
+@dataclass(frozen=True)
+class SearchSteps:
+    """Steps that had a search task, of all steps, and why the last one without had none."""
+
+    ran: int = 0
+    steps: int = 0
+    last_skip: str | None = None
+
+
+def search_steps(state_dir: Path) -> SearchSteps:
+    ran, total, skip = 0, 0, None
+    for step in _steps(state_dir):
+        total += 1
+        notes = [n for n in step.get("notes") or [] if isinstance(n, str)]
+        search = next((n for n in notes if n.startswith("search: ")), None)
+        if search is None:
+            continue
+        if search.startswith("search: none"):
+            skip = search
+        else:
+            ran += 1
+    return SearchSteps(ran, total, skip)

@@ -1,14 +1,19 @@
-"""The README's main job, end to end at CI size: `mycel devnet` with 2 miners and 2 epochs.
+"""The README's main job, end to end at CI size: `mycel devnet` with 3 miners and 2 epochs.
 
 Everything is real: the sim chain behind the bittensor SDK, miner and validator processes talking
 btauth-signed HTTP on loopback, the Yuma epoch, the NEAR mirror on the local ledger. The honest
 baseline miner must come out ahead of the random one, in the validator's scores and on chain.
+The collective loop runs too, and is checked on the ledger itself, not only in the report:
+instances publish (deposits paid), miners index, the validator verifies and attests and
+quarantines the poisoner's unsafe pattern, search tasks run, bob finds a pattern through the
+gateway and buys it, its creator earns, and the bound miner's rewards reach its NEAR account.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -73,13 +78,17 @@ def test_devnet_runs_end_to_end_and_a_chain_rerun_reports_only_its_own_miners(tm
     assert all(port_is_free(BASE_PORT + i) for i in range(3)), "every miner port is freed"
     assert chain.exists(), "--chain keeps the chain"
     uids = {m["engine"]: m["uid"] for m in report["miners"]}
+    _check_the_collective_loop(out, report, first.stdout)
 
     # A rerun on the same chain with fewer miners: the same keys, the same uids; the third
-    # miner's uid is stale and is withdrawn, not queried and not in the table.
+    # miner's uid is stale and is withdrawn, not queried and not in the table. (Without the
+    # collective loop, which the first run covered.)
     out2 = tmp_path / "rerun"
     _devnet("--miners", "2", "--epochs", "1", "--engines", "baseline,random", "--out", str(out2),
-            "--chain", str(chain))  # fmt: skip
+            "--chain", str(chain), "--no-collective")  # fmt: skip
     rerun = json.loads((out2 / "report.json").read_text())
+    assert rerun["registry"] is None and not (out2 / "home").exists()
+    assert all("search_patterns" not in m["accuracy"] for m in rerun["miners"])
     assert {m["engine"]: m["uid"] for m in rerun["miners"]} == {
         "baseline": uids["baseline"], "random": uids["random"]
     }  # fmt: skip
@@ -91,6 +100,74 @@ def test_devnet_runs_end_to_end_and_a_chain_rerun_reports_only_its_own_miners(tm
         assert _refusals(step) == []
     by_engine = {m["engine"]: m for m in rerun["miners"]}
     assert by_engine["baseline"]["mean_score"] > by_engine["random"]["mean_score"]
+
+
+def _check_the_collective_loop(out: Path, report: dict, stdout: str) -> None:
+    from mycel_subnet.devnet.near_world import LEDGER_BELOW_HOME, account
+    from mycel_subnet.devnet.synthetic import synthetic_patterns
+    from mycel_subnet.near.ledger import DEFAULT_REGISTRY, DEFAULT_REPUTATION, LocalLedger
+
+    registry = report["registry"]
+    organic = registry["organic"]
+    assert registry["problems"] == [], registry["problems"]
+    published = len(synthetic_patterns(account("seeder"))) + 3 + 1
+    assert registry["published"] == published and registry["deposits_yocto"] != "0"
+    ledger_path = out / "home" / LEDGER_BELOW_HOME
+    with LocalLedger(ledger_path) as ledger:
+        config = ledger.view(DEFAULT_REGISTRY, "get_config", {})
+        assert config["next_id"] == published + 1
+        entries = {i: ledger.view(DEFAULT_REGISTRY, "get_pattern", {"pattern_id": i})
+                   for i in range(1, published + 1)}  # fmt: skip
+        bought = organic["bought"]
+        target = entries[bought["near_id"]]
+        poison = entries[registry["poisoned"]]
+        listed = ledger.view(DEFAULT_REGISTRY, "find_patterns",
+                             {"domain": "coding", "min_reputation": 0, "limit": 100})  # fmt: skip
+        bound = ledger.view(DEFAULT_REPUTATION, "get_reputation",
+                            {"account": organic["bound"]["account"]})  # fmt: skip
+        binding = ledger.view(DEFAULT_REPUTATION, "get_binding",
+                              {"hotkey": organic["bound"]["hotkey"]})  # fmt: skip
+    # verified with an attested quality, by the validator's NEAR account
+    verified = [e for e in entries.values() if e["status"] == "verified"]
+    assert len(verified) == registry["verified"] >= 1
+    assert any(e["attested_quality_ppm"] > 0 and e["attestations"] >= 1 for e in verified)
+    assert target["status"] == "verified" and target["attested_quality_ppm"] > 0
+    # the poisoner's unsafe code: quarantined with the reason, hidden, and not for sale
+    assert poison["creator"] == account("mallory") and poison["status"] == "quarantined"
+    assert "unsafe" in poison["quarantine_reason"] and "os.system" in poison["quarantine_reason"]
+    assert registry["poisoned"] not in {p["id"] for p in listed["patterns"]}
+    assert target["id"] in {p["id"] for p in listed["patterns"]}
+    assert organic["quarantine"]["in_instance_find"] is False
+    assert "quarantined" in organic["quarantine"]["buy_refused"]
+    assert poison["usage_count"] == 0 and int(poison["total_earned"]) == 0
+    # the broken synthetic code is attested, at the bottom
+    broken = entries[registry["broken"]]
+    if broken["attestations"]:
+        assert broken["attested_quality_ppm"] == 0 and broken["status"] == "verified"
+    # found and bought through the gateway, run, rated; the creator earned
+    assert organic["gateway"] and bought["near_id"] in {g["near_id"] for g in organic["gateway"]}
+    assert "gateway" in bought["source"] and bought["correct"] and bought["paid"] > 0
+    assert target["usage_count"] == 1 and int(target["total_earned"]) == bought["paid"]
+    assert bought["creator"] == account("alice") == target["creator"]
+    assert organic["earnings"]["net"] == bought["creator_share"] > 0
+    assert organic["rated"]["near_rated"] and target["rating_count"] == 1
+    assert int(registry["earned_yocto"]) == bought["creator_share"]
+    assert organic["refusals"] == {"no key": "401 missing_credentials",
+                                   "forged key": "401 invalid_api_key"}  # fmt: skip
+    # the bound miner's validator rewards reached its NEAR account, not its hotkey
+    assert binding["account"] == organic["bound"]["account"] == account("miner0")
+    assert bound["reward_epochs"] >= 1 and bound["reward_ema_ppm"] > 0
+    assert bound["composite_ppm"] > 0 and organic["bound"]["hotkey_reward_epochs"] == 0
+    # search tasks ran; the honest index beats the miners that keep none
+    assert registry["search_steps"] >= 1
+    acc = {m["engine"]: m["accuracy"].get("search_patterns") for m in report["miners"]}
+    assert acc["baseline"] >= 0.9 and acc["random"] == acc["constant"] == 0.0
+    assert "search acc" in stdout and "Registry activity" in stdout
+    # the gateway key the devnet issued is in no output, no log and no state file
+    key = re.compile(rb"mgw_[0-9a-f]{12}_[A-Za-z0-9_-]{43}")
+    assert not key.search(stdout.encode())
+    leaks = [f for f in out.rglob("*") if f.is_file() and key.search(f.read_bytes())]
+    assert leaks == [], leaks
 
 
 @pytest.mark.slow
