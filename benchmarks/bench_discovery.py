@@ -129,6 +129,8 @@ def main() -> None:
     noise = rng.standard_normal(base.shape).astype(np.float32)
     queries = l2_normalise(base + 0.3 * l2_normalise(noise))
 
+    if args.dir is not None:
+        args.dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         path = Path(tmp) / "bench.db"
         print(f"n={n} x {DIM}-d, data={args.data}, {args.queries} queries, top-10")

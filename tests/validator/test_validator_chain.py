@@ -147,7 +147,11 @@ def _check_step_accounting(steps: list[dict], uids: dict[str, int]) -> None:
         reference = step["reference"]
         assert set(reference) == {"evaluate_pattern", "generate_pattern", "inference"}
         groups = [set(g) for g in step["duplicate_groups"]]
-        assert groups == [pair], groups  # one engine behind two hotkeys, nobody else
+        # slow and copier run one engine: always one group. On a loaded machine the honest
+        # engine's time-bounded search can find nothing better than the reference on both shared
+        # instances, and then it rightly joins them; random and constant never do.
+        assert len(groups) == 1 and pair <= groups[0] <= pair | {uids["honest"]}, groups
+        group = groups[0]
         for uid_text, entries in step["tasks"].items():
             uid = int(uid_text)
             per_task: dict[str, list[float]] = {}
@@ -157,7 +161,7 @@ def _check_step_accounting(steps: list[dict], uids: dict[str, int]) -> None:
                 relative_reward(sum(v) / len(v), reference[task], RewardPolicy())
                 for task, v in per_task.items()
             ) / len(reference)
-            share = 2 if uid in pair else 1
+            share = len(group) if uid in group else 1
             assert step["rewards"][uid_text] == pytest.approx(own / share, abs=2e-3), uid
         for entry in step["tasks"][str(uids["slow"])]:
             assert entry["latency_s"] >= SLOW_S
